@@ -1,0 +1,150 @@
+import { toJsonString, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+import { createClient, type Client } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import { UsageError } from "./cli-error.js";
+import { parseStatusArgument } from "./status-argument.js";
+
+/** The status service client the CLI talks to, over gRPC. */
+export type StatusClient = Client<typeof StatusService>;
+
+/** The flag every client command takes. */
+export const SERVER_FLAG = "  --server HOST:PORT   the server's gRPC port (default 127.0.0.1:50051)\n";
+const DEFAULT_SERVER = "127.0.0.1:50051";
+
+/** A client for `HOST:PORT` (the gRPC port). */
+export function createStatusClient(server: string): StatusClient {
+  return createClient(StatusService, createGrpcTransport({ baseUrl: `http://${server}` }));
+}
+
+/** Print a message as one line of proto3 JSON. */
+export function printJson<D extends DescMessage>(schema: D, message: MessageShape<D>): void {
+  process.stdout.write(`${toJsonString(schema, message)}\n`);
+}
+
+function revisionArgument(flag: string, value: string | undefined): bigint | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} must be a whole number, got ${JSON.stringify(value)}`);
+  return BigInt(value);
+}
+
+/** A client command: its help, and how it runs once parsed. */
+export interface ClientCommand {
+  readonly help: string;
+  run(args: string[]): Promise<{ server: string; call: (client: StatusClient) => Promise<void> } | "help">;
+}
+
+function parse(
+  args: string[],
+  options: NonNullable<ParseArgsConfig["options"]>,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { ...options, server: { type: "string" }, help: { type: "boolean", short: "h" } },
+    allowPositionals: true,
+    strict: true,
+  });
+  return { values: values as Record<string, string | boolean | undefined>, positionals };
+}
+
+function onePositional(positionals: string[], count: number, usage: string): string[] {
+  if (positionals.length !== count) throw new UsageError(`expected ${usage}`);
+  return positionals;
+}
+
+/** `get ID`. */
+export const getCommand: ClientCommand = {
+  help: `Usage: pynenc-status get INVOCATION_ID [--server HOST:PORT]\n\nPrint the current record as JSON.\n\n${SERVER_FLAG}`,
+  async run(args) {
+    const { values, positionals } = parse(args, {});
+    if (values.help) return "help";
+    const [invocationId] = onePositional(positionals, 1, "INVOCATION_ID");
+    return {
+      server: (values.server as string | undefined) ?? DEFAULT_SERVER,
+      call: async (client) => {
+        const response = await client.get({ invocationId });
+        printJson(StatusService.method.get.output, response);
+      },
+    };
+  },
+};
+
+/** `transition ID STATUS`. */
+export const transitionCommand: ClientCommand = {
+  help: `Usage: pynenc-status transition INVOCATION_ID STATUS [flags]
+
+Move an invocation to STATUS (pynenc's name, e.g. running, or INVOCATION_STATUS_RUNNING)
+and print the new record as JSON.
+
+Flags:
+  --runner ID              the runner making the change
+  --task ID                task id, read when registering
+  --expected-revision N    fail with ABORTED unless the record is at revision N
+  --validate-only          check everything, change nothing
+${SERVER_FLAG}`,
+  async run(args) {
+    const { values, positionals } = parse(args, {
+      runner: { type: "string" },
+      task: { type: "string" },
+      "expected-revision": { type: "string" },
+      "validate-only": { type: "boolean" },
+    });
+    if (values.help) return "help";
+    const [invocationId, status] = onePositional(positionals, 2, "INVOCATION_ID STATUS") as [string, string];
+    const request = {
+      invocationId,
+      status: parseStatusArgument(status),
+      runnerId: values.runner as string | undefined,
+      taskId: (values.task as string | undefined) ?? "",
+      expectedRevision: revisionArgument("--expected-revision", values["expected-revision"] as string | undefined),
+      validateOnly: Boolean(values["validate-only"]),
+    };
+    return {
+      server: (values.server as string | undefined) ?? DEFAULT_SERVER,
+      call: async (client) => printJson(StatusService.method.transition.output, await client.transition(request)),
+    };
+  },
+};
+
+/** `list-available`. */
+export const listAvailableCommand: ClientCommand = {
+  help: `Usage: pynenc-status list-available [flags]
+
+Print the invocations available for run, oldest first, one JSON record per line
+(every page unless --page-size is given).
+
+Flags:
+  --task ID          only this task's invocations
+  --page-size N      one page of at most N records, then the next page token on stderr
+  --page-token T     continue from a page token
+${SERVER_FLAG}`,
+  async run(args) {
+    const { values, positionals } = parse(args, {
+      task: { type: "string" },
+      "page-size": { type: "string" },
+      "page-token": { type: "string" },
+    });
+    if (values.help) return "help";
+    onePositional(positionals, 0, "no positional arguments");
+    const onePage = values["page-size"] !== undefined;
+    const pageSize = Number(values["page-size"] ?? 0);
+    if (!Number.isInteger(pageSize)) throw new UsageError("--page-size must be a whole number");
+    return {
+      server: (values.server as string | undefined) ?? DEFAULT_SERVER,
+      call: async (client) => {
+        let pageToken = (values["page-token"] as string | undefined) ?? "";
+        const taskId = (values.task as string | undefined) ?? "";
+        do {
+          const page = await client.listAvailableForRun({ pageSize, pageToken, taskId });
+          for (const record of page.records) printJson(StatusService.method.get.output.field.record.message!, record);
+          pageToken = page.nextPageToken;
+          if (onePage) {
+            if (pageToken !== "") process.stderr.write(`next page token: ${pageToken}\n`);
+            break;
+          }
+        } while (pageToken !== "");
+      },
+    };
+  },
+};

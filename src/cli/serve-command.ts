@@ -1,0 +1,84 @@
+import { parseArgs } from "node:util";
+import { createLogger, LOG_LEVELS, type LogLevel } from "../server/logger.js";
+import { serve } from "../server/serve.js";
+import { UsageError } from "./cli-error.js";
+
+/** `pynenc-status serve --help`. */
+export const SERVE_HELP = `Usage: pynenc-status serve [flags]
+
+Serve pynenc.status.v1.StatusService over gRPC (with health and reflection) and over
+Connect and gRPC-Web. Prints "listening on HOST:PORT" per port (gRPC first), then JSON logs.
+
+Flags:
+  --listen HOST:PORT             gRPC port (default 127.0.0.1:50051; port 0 picks a free one)
+  --http-listen HOST:PORT        Connect and gRPC-Web port (default 127.0.0.1:8080)
+  --store memory|sqlite:PATH     where statuses live (default sqlite:./pynenc-status.db)
+  --log-level debug|info|warn|error
+                                 least severe log line written to stderr (default info)
+  --max-message-bytes N          largest request or response (default 4194304)
+  --watch-buffer N               changes held for one live watcher before it is cut off
+                                 with RESOURCE_EXHAUSTED (default 10000)
+  --watch-progress-seconds S     an idle watch gets a progress mark this often (default 10)
+  --shutdown-grace-seconds S     how long SIGINT/SIGTERM waits for calls in flight (default 5)
+  -h, --help                     this text
+`;
+
+function positiveNumber(flag: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+/** Run `serve` until SIGINT or SIGTERM. */
+export async function runServe(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      listen: { type: "string" },
+      "http-listen": { type: "string" },
+      store: { type: "string" },
+      "log-level": { type: "string" },
+      "max-message-bytes": { type: "string" },
+      "watch-buffer": { type: "string" },
+      "watch-progress-seconds": { type: "string" },
+      "shutdown-grace-seconds": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(SERVE_HELP);
+    return 0;
+  }
+  const level = (values["log-level"] ?? "info") as LogLevel;
+  if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
+  const logger = createLogger(level);
+  const server = await serve({
+    listen: values.listen,
+    httpListen: values["http-listen"],
+    store: values.store,
+    logger,
+    maxMessageBytes: positiveNumber("--max-message-bytes", values["max-message-bytes"], 4 * 1024 * 1024),
+    watchBufferLimit: positiveNumber("--watch-buffer", values["watch-buffer"], 10_000),
+    watchProgressIntervalMs: positiveNumber("--watch-progress-seconds", values["watch-progress-seconds"], 10) * 1000,
+    shutdownGraceMs: positiveNumber("--shutdown-grace-seconds", values["shutdown-grace-seconds"], 5) * 1000,
+  });
+  process.stdout.write(`listening on ${server.grpcAddress}\nlistening on ${server.httpAddress}\n`);
+  logger.info("started", {
+    grpc: server.grpcAddress,
+    http: server.httpAddress,
+    store: values.store ?? "sqlite:./pynenc-status.db",
+    pid: process.pid,
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info("stopping", { signal });
+      resolve();
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+  });
+  await server.close();
+  return 0;
+}

@@ -1,0 +1,157 @@
+import { ALL_STATUSES, InvocationStatus } from "./invocation-status.js";
+
+/** Declarative rules of one status (pynenc's StatusDefinition). */
+export interface StatusDefinition {
+  readonly allowedTransitions: ReadonlySet<InvocationStatus>;
+  readonly isFinal: boolean;
+  readonly availableForRun: boolean;
+  readonly requiresOwnership: boolean;
+  readonly acquiresOwnership: boolean;
+  readonly releasesOwnership: boolean;
+  readonly overridesOwnership: boolean;
+}
+
+/** The table of definitions; the `null` key holds the rules of a new invocation. */
+export type StatusDefinitionTable = ReadonlyMap<InvocationStatus | null, StatusDefinition>;
+
+type DefinitionInit = Partial<Omit<StatusDefinition, "allowedTransitions">> & {
+  allowedTransitions?: readonly InvocationStatus[];
+};
+
+function define(init: DefinitionInit): StatusDefinition {
+  return Object.freeze({
+    allowedTransitions: new Set(init.allowedTransitions ?? []),
+    isFinal: init.isFinal ?? false,
+    availableForRun: init.availableForRun ?? false,
+    requiresOwnership: init.requiresOwnership ?? false,
+    acquiresOwnership: init.acquiresOwnership ?? false,
+    releasesOwnership: init.releasesOwnership ?? false,
+    overridesOwnership: init.overridesOwnership ?? false,
+  });
+}
+
+const S = InvocationStatus;
+
+/** pynenc 0.2.3's state machine, as data. */
+export const PYNENC_STATUS_DEFINITIONS: StatusDefinitionTable = new Map<InvocationStatus | null, StatusDefinition>([
+  [null, define({ allowedTransitions: [S.REGISTERED] })],
+  [
+    S.REGISTERED,
+    define({
+      allowedTransitions: [S.PENDING, S.CONCURRENCY_CONTROLLED, S.CONCURRENCY_CONTROLLED_FINAL],
+      availableForRun: true,
+      releasesOwnership: true,
+    }),
+  ],
+  [S.CONCURRENCY_CONTROLLED, define({ allowedTransitions: [S.REROUTED], releasesOwnership: true })],
+  [
+    S.REROUTED,
+    define({
+      allowedTransitions: [S.PENDING, S.CONCURRENCY_CONTROLLED],
+      availableForRun: true,
+      releasesOwnership: true,
+    }),
+  ],
+  [
+    S.PENDING,
+    define({
+      allowedTransitions: [S.RUNNING, S.KILLED, S.REROUTED, S.PENDING_RECOVERY],
+      requiresOwnership: true,
+      acquiresOwnership: true,
+    }),
+  ],
+  [
+    S.PENDING_RECOVERY,
+    define({ allowedTransitions: [S.REROUTED], releasesOwnership: true, overridesOwnership: true }),
+  ],
+  [
+    S.RUNNING,
+    define({
+      allowedTransitions: [S.PAUSED, S.KILLED, S.RETRY, S.SUCCESS, S.FAILED, S.RUNNING_RECOVERY],
+      requiresOwnership: true,
+    }),
+  ],
+  [
+    S.RUNNING_RECOVERY,
+    define({ allowedTransitions: [S.REROUTED], releasesOwnership: true, overridesOwnership: true }),
+  ],
+  [S.PAUSED, define({ allowedTransitions: [S.RESUMED, S.KILLED], requiresOwnership: true })],
+  [
+    S.RESUMED,
+    define({
+      allowedTransitions: [S.PAUSED, S.KILLED, S.RETRY, S.SUCCESS, S.FAILED],
+      requiresOwnership: true,
+    }),
+  ],
+  [S.KILLED, define({ allowedTransitions: [S.REROUTED], releasesOwnership: true })],
+  [S.SUCCESS, define({ isFinal: true, releasesOwnership: true })],
+  [S.FAILED, define({ isFinal: true, releasesOwnership: true })],
+  [S.RETRY, define({ allowedTransitions: [S.PENDING], availableForRun: true, releasesOwnership: true })],
+  [S.CONCURRENCY_CONTROLLED_FINAL, define({ isFinal: true, releasesOwnership: true })],
+]);
+
+/** A definitions table that breaks one of pynenc's consistency rules. */
+export class StatusDefinitionError extends Error {
+  override name = "StatusDefinitionError";
+}
+
+/**
+ * Complete configuration of status behaviour (pynenc's StatusConfiguration): the definitions,
+ * checked once when created, and the status sets derived from them.
+ */
+export class StatusConfiguration {
+  readonly finalStatuses: ReadonlySet<InvocationStatus>;
+  readonly availableForRunStatuses: ReadonlySet<InvocationStatus>;
+  readonly ownershipRequiredStatuses: ReadonlySet<InvocationStatus>;
+  readonly ownershipAcquireStatuses: ReadonlySet<InvocationStatus>;
+  readonly ownershipReleaseStatuses: ReadonlySet<InvocationStatus>;
+
+  constructor(readonly definitions: StatusDefinitionTable) {
+    validateDefinitions(definitions);
+    const where = (pick: (d: StatusDefinition) => boolean) =>
+      new Set(ALL_STATUSES.filter((s) => pick(this.getDefinition(s))));
+    this.finalStatuses = where((d) => d.isFinal);
+    this.availableForRunStatuses = where((d) => d.availableForRun);
+    this.ownershipRequiredStatuses = where((d) => d.requiresOwnership);
+    this.ownershipAcquireStatuses = where((d) => d.acquiresOwnership);
+    this.ownershipReleaseStatuses = where((d) => d.releasesOwnership);
+  }
+
+  /** The definition of a status, or of a new invocation for `null`. */
+  getDefinition(status: InvocationStatus | null): StatusDefinition {
+    const definition = this.definitions.get(status);
+    if (definition === undefined) {
+      throw new StatusDefinitionError(`No definition for status ${status ?? "None"}`);
+    }
+    return definition;
+  }
+}
+
+/** Check the rules pynenc checks when it loads its table; throws StatusDefinitionError. */
+export function validateDefinitions(definitions: StatusDefinitionTable): void {
+  for (const status of [null, ...ALL_STATUSES]) {
+    if (!definitions.has(status)) {
+      throw new StatusDefinitionError(`Status ${status ?? "None"} has no definition`);
+    }
+  }
+  for (const [status, d] of definitions) {
+    const name = status ?? "None";
+    if (d.acquiresOwnership && d.releasesOwnership) {
+      throw new StatusDefinitionError(`Status ${name} cannot both acquire and release ownership`);
+    }
+    if (d.isFinal && d.allowedTransitions.size > 0) {
+      throw new StatusDefinitionError(`Final status ${name} cannot have allowed transitions`);
+    }
+    if (d.overridesOwnership && d.requiresOwnership) {
+      throw new StatusDefinitionError(`Status ${name} cannot both override and require ownership`);
+    }
+    for (const target of d.allowedTransitions) {
+      if (!definitions.has(target)) {
+        throw new StatusDefinitionError(`Status ${name} allows ${target}, which has no definition`);
+      }
+    }
+  }
+}
+
+/** The configuration every part of the service uses: pynenc's own table. */
+export const STATUS_CONFIG = new StatusConfiguration(PYNENC_STATUS_DEFINITIONS);

@@ -1,0 +1,5 @@
+export * from "./invocation-status.js";
+export * from "./definitions.js";
+export * from "./errors.js";
+export * from "./status-record.js";
+export * from "./state-machine.js";

@@ -1,0 +1,55 @@
+import * as grpc from "@grpc/grpc-js";
+import { ReflectionService } from "@grpc/reflection";
+import { HealthImplementation } from "grpc-health-check";
+import { file_pynenc_status_v1_status, StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import type { StatusServiceHandlers } from "../service/status-service.js";
+import { grpcServiceFromHandlers } from "./grpc-handlers.js";
+import type { Logger } from "./logger.js";
+import { reflectionPackageDefinition } from "./reflection-descriptors.js";
+
+/** Options of the gRPC port. */
+export interface GrpcServerOptions {
+  /** Largest message accepted, in bytes (gRPC's default is 4 MiB). */
+  readonly maxMessageBytes?: number;
+}
+
+/** The gRPC port: the status service, grpc.health.v1.Health and server reflection (v1 and v1alpha). */
+export interface GrpcServer {
+  readonly server: grpc.Server;
+  readonly health: HealthImplementation;
+  /** Bind and start; resolves to the bound port. */
+  listen(host: string, port: number): Promise<number>;
+}
+
+/** Create the gRPC server around the service handlers. */
+export function createGrpcServer(
+  handlers: StatusServiceHandlers,
+  logger: Logger,
+  options: GrpcServerOptions = {},
+): GrpcServer {
+  const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
+  const server = new grpc.Server({
+    "grpc.max_receive_message_length": maxMessageBytes,
+    "grpc.max_send_message_length": maxMessageBytes,
+    // Let long watches live; clients ping, and idle progress marks keep the stream busy.
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.http2.min_ping_interval_without_data_ms": 5_000,
+  });
+  const { definition, implementation } = grpcServiceFromHandlers(StatusService, handlers, logger);
+  server.addService(definition, implementation);
+  const health = new HealthImplementation({ "": "NOT_SERVING", [StatusService.typeName]: "NOT_SERVING" });
+  health.addToServer(server);
+  new ReflectionService(reflectionPackageDefinition([file_pynenc_status_v1_status])).addToServer(server);
+  return {
+    server,
+    health,
+    listen(host, port) {
+      const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+      return new Promise((resolve, reject) => {
+        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+          error ? reject(error) : resolve(boundPort),
+        );
+      });
+    },
+  };
+}

@@ -1,0 +1,67 @@
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { cors as connectCors, type ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import type { StatusServiceHandlers } from "../service/status-service.js";
+
+/** Options of the HTTP port. */
+export interface HttpServerOptions {
+  readonly maxMessageBytes?: number;
+}
+
+/** The HTTP port: Connect (JSON and binary) and gRPC-Web, with CORS for browsers. */
+export interface HttpServer {
+  readonly server: http.Server;
+  listen(host: string, port: number): Promise<number>;
+  /** Stop accepting; calls in flight get `graceMs` to finish before their connections are cut. */
+  close(graceMs?: number): Promise<void>;
+}
+
+const CORS_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-allow-methods": connectCors.allowedMethods.join(", "),
+  "access-control-allow-headers": connectCors.allowedHeaders.join(", "),
+  "access-control-expose-headers": connectCors.exposedHeaders.join(", "),
+  "access-control-max-age": "7200",
+};
+
+/** Create the HTTP server around the same handlers as the gRPC port. */
+export function createHttpServer(handlers: StatusServiceHandlers, options: HttpServerOptions = {}): HttpServer {
+  const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
+  const connectHandler = connectNodeAdapter({
+    routes: (router: ConnectRouter) => router.service(StatusService, handlers),
+    readMaxBytes: maxMessageBytes,
+    writeMaxBytes: maxMessageBytes,
+  });
+  const server = http.createServer((request, response) => {
+    for (const [name, value] of Object.entries(CORS_HEADERS)) response.setHeader(name, value);
+    if (request.method === "OPTIONS") {
+      response.writeHead(204).end();
+      return;
+    }
+    connectHandler(request, response);
+  });
+  return {
+    server,
+    listen(host, port) {
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          server.off("error", reject);
+          resolve((server.address() as AddressInfo).port);
+        });
+      });
+    },
+    close(graceMs = 0) {
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}

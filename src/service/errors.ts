@@ -1,0 +1,142 @@
+import { create, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import {
+  BadRequestSchema,
+  ErrorInfoSchema,
+  PreconditionFailureSchema,
+} from "../../gen/ts/google/rpc/error_details_pb.js";
+import { InvocationStatusOwnershipError, InvocationStatusTransitionError } from "../core/index.js";
+import {
+  InvocationNotFoundError,
+  RevisionCompactedError,
+  RevisionMismatchError,
+  WatcherTooSlowError,
+} from "../store/index.js";
+import { statusName } from "./proto-conversions.js";
+
+/** The ErrorInfo domain of every error this service sends. */
+export const ERROR_DOMAIN = "status.pynenc";
+
+/** The ErrorInfo reasons this service sends (SPEC section 3). */
+export type ErrorReason =
+  | "INVALID_TRANSITION"
+  | "OWNERSHIP_VIOLATION"
+  | "REVISION_MISMATCH"
+  | "INVOCATION_NOT_FOUND"
+  | "INVALID_ARGUMENT"
+  | "REVISION_COMPACTED"
+  | "WATCHER_TOO_SLOW"
+  | "REQUEST_ID_REUSED"
+  | "UNIMPLEMENTED"
+  | "UNAVAILABLE";
+
+type Detail = { desc: DescMessage; value: MessageInitShape<DescMessage> };
+
+/** Build an error with its ErrorInfo (and any further details) as every client reads them. */
+export function statusError(
+  code: Code,
+  reason: ErrorReason,
+  message: string,
+  metadata: Record<string, string>,
+  extra: Detail[] = [],
+  cause?: unknown,
+): ConnectError {
+  const info = create(ErrorInfoSchema, { reason, domain: ERROR_DOMAIN, metadata });
+  const details = [{ desc: ErrorInfoSchema, value: info }, ...extra];
+  return new ConnectError(message, code, undefined, details, cause);
+}
+
+/** An INVALID_ARGUMENT error naming the field, with a BadRequest detail. */
+export function invalidArgument(field: string, description: string): ConnectError {
+  const badRequest = create(BadRequestSchema, { fieldViolations: [{ field, description }] });
+  return statusError(Code.InvalidArgument, "INVALID_ARGUMENT", `${field}: ${description}`, { field }, [
+    { desc: BadRequestSchema, value: badRequest },
+  ]);
+}
+
+/**
+ * Normalise anything a handler threw into a ConnectError: the core's and the store's errors get
+ * their code and details; a ConnectError passes through; anything else is INTERNAL and keeps its cause.
+ */
+export function connectErrorFrom(error: unknown, invocationId = ""): ConnectError {
+  if (error instanceof ConnectError) return error;
+  if (error instanceof InvocationStatusTransitionError) {
+    // The client asked for a move the state machine forbids: it must re-read before trying again.
+    const allowed = error.allowed.map(statusName);
+    const violations =
+      allowed.length > 0
+        ? allowed.map((target) => ({
+            type: "ALLOWED_TRANSITION",
+            subject: target,
+            description: `${statusName(error.from)} may move to ${target}`,
+          }))
+        : [{ type: "FINAL_STATUS", subject: statusName(error.from), description: "no transition is allowed" }];
+    return statusError(
+      Code.FailedPrecondition,
+      "INVALID_TRANSITION",
+      `invocation ${invocationId}: cannot move from ${statusName(error.from)} to ${statusName(error.to)}; ` +
+        `allowed: ${allowed.length > 0 ? allowed.join(", ") : "none"}`,
+      { invocationId, from: statusName(error.from), to: statusName(error.to), allowed: allowed.join(",") },
+      [{ desc: PreconditionFailureSchema, value: create(PreconditionFailureSchema, { violations }) }],
+      error,
+    );
+  }
+  if (error instanceof InvocationStatusOwnershipError) {
+    // Another runner owns the invocation (or a runner id is missing): retrying will not help.
+    return statusError(
+      Code.FailedPrecondition,
+      "OWNERSHIP_VIOLATION",
+      `invocation ${invocationId}: ${error.reason}`,
+      {
+        invocationId,
+        from: statusName(error.from),
+        to: statusName(error.to),
+        currentOwner: error.currentOwner ?? "",
+        attemptedOwner: error.attemptedOwner ?? "",
+      },
+      [],
+      error,
+    );
+  }
+  if (error instanceof RevisionMismatchError) {
+    // A compare-and-set lost a race: the client re-reads and retries the whole sequence.
+    return statusError(
+      Code.Aborted,
+      "REVISION_MISMATCH",
+      error.message,
+      {
+        invocationId: error.invocationId,
+        expectedRevision: String(error.expectedRevision),
+        actualRevision: String(error.actualRevision),
+      },
+      [],
+      error,
+    );
+  }
+  if (error instanceof InvocationNotFoundError) {
+    return statusError(Code.NotFound, "INVOCATION_NOT_FOUND", error.message, { invocationId: error.invocationId }, [], error);
+  }
+  if (error instanceof RevisionCompactedError) {
+    // The client asked for history that is gone; it must restart from a snapshot.
+    return statusError(
+      Code.OutOfRange,
+      "REVISION_COMPACTED",
+      error.message,
+      { requestedRevision: String(error.requestedRevision), oldestRevision: String(error.oldestRevision) },
+      [],
+      error,
+    );
+  }
+  if (error instanceof WatcherTooSlowError) {
+    // Nothing was lost: the client resumes with start_revision = lastSentRevision + 1.
+    return statusError(
+      Code.ResourceExhausted,
+      "WATCHER_TOO_SLOW",
+      error.message,
+      { lastSentRevision: String(error.lastSentRevision), bufferLimit: String(error.bufferLimit) },
+      [],
+      error,
+    );
+  }
+  return new ConnectError("internal error", Code.Internal, undefined, undefined, error);
+}

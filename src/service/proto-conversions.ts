@@ -1,0 +1,75 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  InvocationStatus as ProtoStatus,
+  InvocationStatusSchema,
+  StatusChangeSchema,
+  StatusDefinitionSchema,
+  StatusRecordSchema,
+  type StatusChange,
+  type StatusDefinition as ProtoStatusDefinition,
+  type StatusRecord,
+} from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import { ALL_STATUSES, type InvocationStatus, type StatusDefinition } from "../core/index.js";
+import type { StoredChange, StoredRecord } from "../store/index.js";
+
+const PREFIX = "INVOCATION_STATUS_";
+const toProto = new Map<InvocationStatus, ProtoStatus>();
+const fromProto = new Map<number, InvocationStatus>();
+for (const status of ALL_STATUSES) {
+  const value = InvocationStatusSchema.values.find((v) => v.name === PREFIX + status.toUpperCase());
+  if (value === undefined) throw new Error(`The proto enum lacks status ${status}`);
+  toProto.set(status, value.number);
+  fromProto.set(value.number, status);
+}
+
+/** The proto enum value of a core status. */
+export function statusToProto(status: InvocationStatus): ProtoStatus {
+  return toProto.get(status)!;
+}
+
+/** The core status of a proto enum number; undefined for UNSPECIFIED and unknown numbers. */
+export function statusFromProto(value: number): InvocationStatus | undefined {
+  return fromProto.get(value);
+}
+
+/** The proto enum name of a core status, as errors and logs show it. */
+export function statusName(status: InvocationStatus | null): string {
+  return status === null ? `${PREFIX}UNSPECIFIED` : PREFIX + status.toUpperCase();
+}
+
+/** A stored record as the API returns it. */
+export function recordToProto(record: StoredRecord): StatusRecord {
+  return create(StatusRecordSchema, {
+    invocationId: record.invocationId,
+    status: statusToProto(record.status),
+    runnerId: record.runnerId ?? undefined,
+    timestamp: timestampFromDate(record.timestamp),
+    revision: BigInt(record.revision),
+    taskId: record.taskId,
+  });
+}
+
+/** A stored change as a watch stream sends it. */
+export function changeToProto(change: StoredChange, initial: boolean): StatusChange {
+  return create(StatusChangeSchema, {
+    record: recordToProto(change.record),
+    previousStatus: change.previousStatus === null ? ProtoStatus.UNSPECIFIED : statusToProto(change.previousStatus),
+    previousRunnerId: change.previousRunnerId ?? undefined,
+    initial,
+  });
+}
+
+/** A core status definition as DescribeStateMachine returns it. */
+export function definitionToProto(status: InvocationStatus, definition: StatusDefinition): ProtoStatusDefinition {
+  return create(StatusDefinitionSchema, {
+    status: statusToProto(status),
+    allowedTransitions: [...definition.allowedTransitions].map(statusToProto),
+    isFinal: definition.isFinal,
+    availableForRun: definition.availableForRun,
+    requiresOwnership: definition.requiresOwnership,
+    acquiresOwnership: definition.acquiresOwnership,
+    releasesOwnership: definition.releasesOwnership,
+    overridesOwnership: definition.overridesOwnership,
+  });
+}

@@ -1,0 +1,221 @@
+import { create } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import {
+  DescribeStateMachineResponseSchema,
+  GetHistoryResponseSchema,
+  GetResponseSchema,
+  HistoryEntrySchema,
+  ListAvailableForRunResponseSchema,
+  TransitionResponseSchema,
+  WatchStatusResponseSchema,
+  WatchProgressSchema,
+  type ClaimAvailableRequest,
+  type ClaimAvailableResponse,
+  type DescribeStateMachineRequest,
+  type DescribeStateMachineResponse,
+  type GetHistoryRequest,
+  type GetHistoryResponse,
+  type GetRequest,
+  type GetResponse,
+  type HeartbeatRequest,
+  type HeartbeatResponse,
+  type ListAvailableForRunRequest,
+  type ListAvailableForRunResponse,
+  type TransitionRequest,
+  type TransitionResponse,
+  type WatchStatusRequest,
+  type WatchStatusResponse,
+} from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import { ALL_STATUSES, STATUS_CONFIG, InvocationStatus } from "../core/index.js";
+import { InvocationNotFoundError, watchChanges, type StatusStore, type StoredChange } from "../store/index.js";
+import { connectErrorFrom, invalidArgument, statusError } from "./errors.js";
+import { pageTokenFromPosition, pageTokenToPosition } from "./page-token.js";
+import { changeToProto, definitionToProto, recordToProto, statusToProto } from "./proto-conversions.js";
+import {
+  optionalId,
+  optionalRunnerId,
+  pageSize,
+  requireId,
+  requireStatus,
+  revisionNumber,
+} from "./validate-request.js";
+
+/** The part of a call's context the handlers use; Connect's HandlerContext is one. */
+export interface RpcContext {
+  readonly signal: AbortSignal;
+}
+
+/** Options of the service implementation. */
+export interface StatusServiceOptions {
+  readonly store: StatusStore;
+  /** Aborted when the server shuts down: open watches end with UNAVAILABLE. */
+  readonly shutdownSignal?: AbortSignal;
+  /** Matching changes held for one live watcher before it is cut off (default 10,000). */
+  readonly watchBufferLimit?: number;
+  /** An idle watch gets a progress mark this often (default 10 s). */
+  readonly watchProgressIntervalMs?: number;
+}
+
+/** The handlers of pynenc.status.v1.StatusService, one implementation behind every transport. */
+export interface StatusServiceHandlers {
+  transition(request: TransitionRequest, context: RpcContext): Promise<TransitionResponse>;
+  get(request: GetRequest, context: RpcContext): Promise<GetResponse>;
+  watchStatus(request: WatchStatusRequest, context: RpcContext): AsyncGenerator<WatchStatusResponse>;
+  listAvailableForRun(request: ListAvailableForRunRequest, context: RpcContext): Promise<ListAvailableForRunResponse>;
+  claimAvailable(request: ClaimAvailableRequest, context: RpcContext): Promise<ClaimAvailableResponse>;
+  heartbeat(request: HeartbeatRequest, context: RpcContext): Promise<HeartbeatResponse>;
+  getHistory(request: GetHistoryRequest, context: RpcContext): Promise<GetHistoryResponse>;
+  describeStateMachine(
+    request: DescribeStateMachineRequest,
+    context: RpcContext,
+  ): Promise<DescribeStateMachineResponse>;
+}
+
+function unimplemented(what: string) {
+  return statusError(Code.Unimplemented, "UNIMPLEMENTED", `${what} is not implemented yet`, { feature: what });
+}
+
+const DESCRIBE_RESPONSE = create(DescribeStateMachineResponseSchema, {
+  definitions: ALL_STATUSES.map((s) => definitionToProto(s, STATUS_CONFIG.getDefinition(s))),
+});
+
+/** Create the service implementation over a store. */
+export function createStatusService(options: StatusServiceOptions): StatusServiceHandlers {
+  const { store } = options;
+  const shutdownSignal = options.shutdownSignal ?? new AbortController().signal;
+  const watchBufferLimit = options.watchBufferLimit ?? 10_000;
+  const watchProgressIntervalMs = options.watchProgressIntervalMs ?? 10_000;
+
+  return {
+    async transition(request) {
+      const invocationId = requireId("invocation_id", request.invocationId);
+      const command = {
+        invocationId,
+        status: requireStatus("status", request.status),
+        runnerId: optionalRunnerId("runner_id", request.runnerId),
+        taskId: optionalId("task_id", request.taskId),
+        expectedRevision:
+          request.expectedRevision === undefined
+            ? undefined
+            : revisionNumber("expected_revision", request.expectedRevision),
+        validateOnly: request.validateOnly,
+      };
+      if (request.requestId !== "") throw unimplemented("request_id");
+      let change: StoredChange;
+      try {
+        change = await store.transition(command);
+      } catch (error) {
+        throw connectErrorFrom(error, invocationId);
+      }
+      return create(TransitionResponseSchema, {
+        record: recordToProto(change.record),
+        previousStatus: change.previousStatus === null ? undefined : statusToProto(change.previousStatus),
+      });
+    },
+
+    async get(request) {
+      const invocationId = requireId("invocation_id", request.invocationId);
+      const record = await store.get(invocationId);
+      if (record === undefined) throw connectErrorFrom(new InvocationNotFoundError(invocationId));
+      return create(GetResponseSchema, { record: recordToProto(record) });
+    },
+
+    async listAvailableForRun(request) {
+      const limit = pageSize("page_size", request.pageSize);
+      const taskId = optionalId("task_id", request.taskId);
+      let afterRevision = 0;
+      if (request.pageToken !== "") {
+        const position = pageTokenToPosition(request.pageToken);
+        if (position === undefined) throw invalidArgument("page_token", "is not a token this service issued");
+        if (position.taskId !== taskId) throw invalidArgument("page_token", "was issued for another task_id");
+        afterRevision = position.afterRevision;
+      }
+      const page = await store.listAvailableForRun({ afterRevision, limit: limit + 1, taskId });
+      const records = page.records.slice(0, limit);
+      const last = records.at(-1);
+      const more = page.records.length > limit && last !== undefined;
+      return create(ListAvailableForRunResponseSchema, {
+        records: records.map(recordToProto),
+        nextPageToken: more ? pageTokenFromPosition({ afterRevision: last.revision, taskId }) : "",
+        revision: BigInt(page.revision),
+      });
+    },
+
+    async *watchStatus(request, context) {
+      const invocationIds = request.invocationIds.map((id, i) => requireId(`invocation_ids[${i}]`, id));
+      const statuses = request.statuses.map((s, i) => requireStatus(`statuses[${i}]`, s));
+      const runnerId = optionalRunnerId("runner_id", request.runnerId) ?? undefined;
+      const taskId = optionalId("task_id", request.taskId) || undefined;
+      const startRevision = revisionNumber("start_revision", request.startRevision);
+      if (request.includeInitial && startRevision > 0) {
+        throw invalidArgument("include_initial", "cannot be combined with start_revision");
+      }
+      const filter = {
+        invocationIds: invocationIds.length > 0 ? new Set(invocationIds) : undefined,
+        statuses: statuses.length > 0 ? new Set<InvocationStatus>(statuses) : undefined,
+        runnerId,
+        taskId,
+      };
+      const matches = (c: StoredChange) =>
+        (filter.invocationIds === undefined || filter.invocationIds.has(c.record.invocationId)) &&
+        (filter.statuses === undefined || filter.statuses.has(c.record.status)) &&
+        (runnerId === undefined || c.record.runnerId === runnerId || c.previousRunnerId === runnerId) &&
+        (taskId === undefined || c.record.taskId === taskId);
+      const signal = AbortSignal.any([context.signal, shutdownSignal]);
+      try {
+        const events = watchChanges(store, {
+          startRevision,
+          includeInitial: request.includeInitial,
+          snapshotFilter: filter,
+          matches,
+          bufferLimit: watchBufferLimit,
+          progressIntervalMs: watchProgressIntervalMs,
+          signal,
+        });
+        for await (const event of events) {
+          yield event.kind === "change"
+            ? create(WatchStatusResponseSchema, {
+                event: { case: "change", value: changeToProto(event.change, event.initial) },
+              })
+            : create(WatchStatusResponseSchema, {
+                event: { case: "progress", value: create(WatchProgressSchema, { revision: BigInt(event.revision) }) },
+              });
+        }
+      } catch (error) {
+        throw connectErrorFrom(error);
+      }
+      if (shutdownSignal.aborted) {
+        throw statusError(Code.Unavailable, "UNAVAILABLE", "the server is shutting down; reconnect", {});
+      }
+    },
+
+    async getHistory(request) {
+      const invocationId = requireId("invocation_id", request.invocationId);
+      const changes = await store.readHistory(invocationId);
+      if (changes.length === 0 && (await store.get(invocationId)) === undefined) {
+        throw connectErrorFrom(new InvocationNotFoundError(invocationId));
+      }
+      return create(GetHistoryResponseSchema, {
+        entries: changes.map((c) =>
+          create(HistoryEntrySchema, {
+            record: recordToProto(c.record),
+            previousStatus: c.previousStatus === null ? 0 : statusToProto(c.previousStatus),
+            reason: c.reason,
+          }),
+        ),
+      });
+    },
+
+    async describeStateMachine() {
+      return DESCRIBE_RESPONSE;
+    },
+
+    async claimAvailable() {
+      throw unimplemented("ClaimAvailable");
+    },
+
+    async heartbeat() {
+      throw unimplemented("Heartbeat");
+    },
+  };
+}

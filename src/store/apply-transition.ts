@@ -1,0 +1,52 @@
+import { statusRecordTransition } from "../core/index.js";
+import { InvocationNotFoundError, RevisionMismatchError } from "./errors.js";
+import type { StoredChange, StoredRecord, TransitionCommand } from "./store.js";
+import { InvocationStatus } from "../core/index.js";
+
+/**
+ * The store-independent part of one transition: check the command against the current record
+ * and build the change it makes under `revision`. Throws without side effects.
+ */
+export function applyTransition(
+  current: StoredRecord | undefined,
+  command: TransitionCommand,
+  revision: number,
+  now: Date,
+): StoredChange {
+  if (current === undefined && command.status !== InvocationStatus.REGISTERED) {
+    throw new InvocationNotFoundError(command.invocationId);
+  }
+  if (command.expectedRevision !== undefined) {
+    const actual = current?.revision ?? 0;
+    if (actual !== command.expectedRevision) {
+      throw new RevisionMismatchError(command.invocationId, command.expectedRevision, actual);
+    }
+  }
+  const next = statusRecordTransition(current ?? null, command.status, command.runnerId, now);
+  return {
+    record: {
+      invocationId: command.invocationId,
+      status: next.status,
+      runnerId: next.runnerId,
+      timestamp: next.timestamp,
+      revision,
+      taskId: current === undefined ? command.taskId : current.taskId,
+    },
+    previousStatus: current?.status ?? null,
+    previousRunnerId: current?.runnerId ?? null,
+    reason: command.reason ?? "",
+  };
+}
+
+/** Whether a record passes every filter given. */
+export function matchesRecordFilter(
+  record: StoredRecord,
+  filter: { invocationIds?: ReadonlySet<string>; statuses?: ReadonlySet<string>; runnerId?: string; taskId?: string },
+): boolean {
+  return (
+    (filter.invocationIds === undefined || filter.invocationIds.has(record.invocationId)) &&
+    (filter.statuses === undefined || filter.statuses.has(record.status)) &&
+    (filter.runnerId === undefined || record.runnerId === filter.runnerId) &&
+    (filter.taskId === undefined || record.taskId === filter.taskId)
+  );
+}

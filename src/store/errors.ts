@@ -1,0 +1,32 @@
+/** Transition of an invocation the store does not know, to anything but registered. */
+export class InvocationNotFoundError extends Error {
+  override name = "InvocationNotFoundError";
+  constructor(readonly invocationId: string) {
+    super(`Invocation ${JSON.stringify(invocationId)} not found`);
+  }
+}
+
+/** Compare-and-set failed: the record is not at the expected revision. */
+export class RevisionMismatchError extends Error {
+  override name = "RevisionMismatchError";
+  constructor(
+    readonly invocationId: string,
+    readonly expectedRevision: number,
+    readonly actualRevision: number,
+  ) {
+    super(
+      `Invocation ${JSON.stringify(invocationId)} is at revision ${actualRevision}, not the expected ${expectedRevision}`,
+    );
+  }
+}
+
+/** A read from a revision older than the oldest the store keeps. */
+export class RevisionCompactedError extends Error {
+  override name = "RevisionCompactedError";
+  constructor(
+    readonly requestedRevision: number,
+    readonly oldestRevision: number,
+  ) {
+    super(`Revision ${requestedRevision} has been compacted; the oldest kept is ${oldestRevision}`);
+  }
+}

@@ -1,0 +1,17 @@
+import { createMemoryStore } from "./memory-store.js";
+import { createSqliteStore } from "./sqlite-store.js";
+import type { StatusStore } from "./store.js";
+
+/** A `--store` value that names no backend. */
+export class StoreSpecError extends Error {
+  override name = "StoreSpecError";
+}
+
+/** Open the store a `--store` value names: `memory` or `sqlite:PATH`. */
+export function openStore(spec: string): StatusStore {
+  if (spec === "memory") return createMemoryStore();
+  if (spec.startsWith("sqlite:") && spec.length > "sqlite:".length) {
+    return createSqliteStore(spec.slice("sqlite:".length));
+  }
+  throw new StoreSpecError(`Unknown store ${JSON.stringify(spec)}: use memory or sqlite:PATH`);
+}
