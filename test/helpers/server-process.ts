@@ -1,0 +1,61 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+
+/** The repository root. */
+export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+
+/** A `pynenc-status serve` child process. */
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  readonly grpcAddress: string;
+  readonly httpAddress: string;
+  /** Everything it wrote to stderr (its JSON log). */
+  readonly log: () => string;
+  /** SIGTERM, and wait for the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, and wait. */
+  kill(): Promise<void>;
+}
+
+/** Start `pynenc-status serve` with these extra flags and wait until both ports accept calls. */
+export async function startServerProcess(flags: string[], timeoutMs = 20_000): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "src/cli/main.ts", "serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", ...flags],
+    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const addresses: string[] = [];
+  const lines = createInterface({ input: child.stdout! });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), timeoutMs);
+    child.once("exit", (code) => reject(new Error(`server exited with ${code}: ${stderr}`)));
+    lines.on("line", (line) => {
+      const match = /^listening on (.+)$/.exec(line);
+      if (match) addresses.push(match[1]!);
+      if (addresses.length === 2) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  const exited = once(child, "exit");
+  return {
+    child,
+    grpcAddress: addresses[0]!,
+    httpAddress: addresses[1]!,
+    log: () => stderr,
+    async stop() {
+      if (child.exitCode === null) child.kill("SIGTERM");
+      const [code] = await exited;
+      return code as number | null;
+    },
+    async kill() {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
