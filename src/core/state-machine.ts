@@ -74,7 +74,8 @@ export function validateOwnership(
       `status ${current.status} is owned by ${owner ?? "no runner"}; only its owner may change it`,
     );
   }
-  if (target.acquiresOwnership && runnerId === null) {
+  // Like pynenc (`not runner_id`): an empty runner id is no runner.
+  if (target.acquiresOwnership && !runnerId) {
     throw new InvocationStatusOwnershipError(
       current.status,
       to,

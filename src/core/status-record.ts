@@ -48,7 +48,9 @@ export function parseTimestamp(text: string): Date {
   const millis = fraction === undefined ? "" : `.${fraction.slice(0, 3).padEnd(3, "0")}`;
   const offset = zone === undefined || zone.toUpperCase() === "Z" ? "Z" : normalizeOffset(zone);
   const parsed = new Date(`${date}T${time}${millis}${offset}`);
-  if (Number.isNaN(parsed.getTime())) {
+  // Date rolls impossible days over (2024-02-30 -> 2024-03-01); pynenc's fromisoformat rejects them.
+  const wallClock = new Date(`${date}T${time}Z`);
+  if (Number.isNaN(parsed.getTime()) || !wallClock.toISOString().startsWith(`${date}T${time}`)) {
     throw new StatusRecordJsonError(`Invalid timestamp: ${JSON.stringify(text)}`);
   }
   return parsed;
