@@ -3,3 +3,4 @@ export * from "./definitions.js";
 export * from "./errors.js";
 export * from "./status-record.js";
 export * from "./state-machine.js";
+export * from "./state-diagram.js";

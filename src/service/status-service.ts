@@ -6,7 +6,6 @@ import {
   GetResponseSchema,
   HistoryEntrySchema,
   ListAvailableForRunResponseSchema,
-  TransitionResponseSchema,
   WatchStatusResponseSchema,
   WatchProgressSchema,
   type ClaimAvailableRequest,
@@ -107,10 +106,11 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
       } catch (error) {
         throw connectErrorFrom(error, invocationId);
       }
-      return create(TransitionResponseSchema, {
+      return {
+        $typeName: "pynenc.status.v1.TransitionResponse",
         record: recordToProto(change.record),
         previousStatus: change.previousStatus === null ? undefined : statusToProto(change.previousStatus),
-      });
+      };
     },
 
     async get(request) {

@@ -1,0 +1,61 @@
+import { execFileSync, execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { readFileSync } from "node:fs";
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticksPerSecond = 100;
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
+/** The result of one measured run. */
+export interface LoadResult {
+  readonly calls: number;
+  readonly seconds: number;
+  readonly serverCpuSeconds: number;
+  readonly errors: number;
+}
+
+const REPO = fileURLToPath(new URL("..", import.meta.url));
+const BINARY = `${REPO}.tools/bin/pynenc-status-loadgen`;
+
+/** Build the Go load generator (bench/loadgen) into .tools/bin. */
+export function buildLoadgen(): void {
+  execFileSync("go", ["build", "-o", BINARY, "."], { cwd: `${REPO}bench/loadgen`, stdio: "inherit" });
+}
+
+/** Options of one load generator run. */
+export interface LoadgenRun {
+  readonly target: string;
+  readonly method: "noop" | "transition";
+  readonly inFlight: number;
+  readonly seconds: number;
+  readonly prefix: string;
+}
+
+/** Run the Go load generator once (on one core) while measuring the server's CPU. */
+export async function runLoadgen(serverPid: number, run: LoadgenRun): Promise<LoadResult> {
+  const cpuBefore = processCpuSeconds(serverPid);
+  const { stdout } = await promisify(execFile)(
+    BINARY,
+    ["-target", run.target, "-method", run.method, "-in-flight", String(run.inFlight), "-duration", `${run.seconds}s`, "-prefix", run.prefix],
+    // One core for the load, the other for the server.
+    { env: { ...process.env, GOMAXPROCS: "1" } },
+  );
+  const serverCpuSeconds = processCpuSeconds(serverPid) - cpuBefore;
+  const { calls, errors, seconds } = JSON.parse(stdout) as { calls: number; errors: number; seconds: number };
+  return { calls, errors, seconds, serverCpuSeconds };
+}
+
+/** Add up runs of one case. */
+export function sumResults(results: LoadResult[]): LoadResult {
+  return results.reduce((a, b) => ({
+    calls: a.calls + b.calls,
+    errors: a.errors + b.errors,
+    seconds: a.seconds + b.seconds,
+    serverCpuSeconds: a.serverCpuSeconds + b.serverCpuSeconds,
+  }));
+}

@@ -1,0 +1,106 @@
+// Command loadgen keeps N unary calls in flight against a pynenc-status server for a while and
+// prints what it did as one JSON line. It is the load side of `npm run bench`: a Go client costs
+// far less per call than a Node one, so the server, not the client, is what gets measured.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	statusv1 "github.com/pynenc/pynenc-status/gen/go/pynenc/status/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+)
+
+type result struct {
+	Calls   int64   `json:"calls"`
+	Errors  int64   `json:"errors"`
+	Seconds float64 `json:"seconds"`
+}
+
+// lifecycle is the order a runner moves an invocation in; every step is one Transition.
+var lifecycle = []struct {
+	status statusv1.InvocationStatus
+	owned  bool
+}{
+	{statusv1.InvocationStatus_INVOCATION_STATUS_REGISTERED, false},
+	{statusv1.InvocationStatus_INVOCATION_STATUS_PENDING, true},
+	{statusv1.InvocationStatus_INVOCATION_STATUS_RUNNING, true},
+	{statusv1.InvocationStatus_INVOCATION_STATUS_SUCCESS, true},
+}
+
+func main() {
+	target := flag.String("target", "127.0.0.1:50051", "the server's gRPC port")
+	method := flag.String("method", "noop", "noop (grpc.health.v1.Health/Check), transition, get (of invocation PREFIX) or describe")
+	inFlight := flag.Int("in-flight", 16, "calls kept in flight")
+	duration := flag.Duration("duration", 3*time.Second, "how long to keep calling")
+	prefix := flag.String("prefix", "bench", "invocation id prefix (unique per run)")
+	connections := flag.Int("connections", 1, "HTTP/2 connections to spread calls over")
+	flag.Parse()
+
+	conns := make([]*grpc.ClientConn, *connections)
+	for i := range conns {
+		conn, err := grpc.NewClient(*target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		defer conn.Close()
+		conns[i] = conn
+	}
+
+	var calls, errors atomic.Int64
+	// Calls carry no deadline (a server rounding it would fail calls early); the loop just stops.
+	ctx := context.Background()
+	deadline := time.Now().Add(*duration)
+	runner := "bench-runner"
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < *inFlight; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			conn := conns[w%len(conns)]
+			health := healthpb.NewHealthClient(conn)
+			status := statusv1.NewStatusServiceClient(conn)
+			for i := 0; time.Now().Before(deadline); i++ {
+				var err error
+				switch *method {
+				case "noop":
+					_, err = health.Check(ctx, &healthpb.HealthCheckRequest{})
+				case "describe":
+					_, err = status.DescribeStateMachine(ctx, &statusv1.DescribeStateMachineRequest{})
+				case "get":
+					_, err = status.Get(ctx, &statusv1.GetRequest{InvocationId: *prefix})
+				default:
+					step := lifecycle[i%len(lifecycle)]
+					req := &statusv1.TransitionRequest{
+						InvocationId: fmt.Sprintf("%s-%d-%d", *prefix, w, i/len(lifecycle)),
+						Status:       step.status,
+					}
+					if step.owned {
+						req.RunnerId = &runner
+					}
+					_, err = status.Transition(ctx, req)
+				}
+				if err != nil {
+					if errors.Add(1) == 1 {
+						fmt.Fprintln(os.Stderr, "first error:", err)
+					}
+				} else {
+					calls.Add(1)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	out, _ := json.Marshal(result{Calls: calls.Load(), Errors: errors.Load(), Seconds: time.Since(start).Seconds()})
+	fmt.Println(string(out))
+}

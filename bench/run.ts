@@ -1,0 +1,86 @@
+import { fork } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startServerProcess } from "../test/helpers/server-process.js";
+import { buildLoadgen, runLoadgen, sumResults, type LoadResult } from "./loadgen.js";
+
+/**
+ * `npm run bench [-- FILTER]`: server CPU per call of Transition against a no-op call (the
+ * standard health Check) on the same server in the same run, and a watch fan-out figure. Only
+ * cases whose name contains FILTER run. BENCH_SECONDS sets the measured time per case.
+ */
+const filter = process.argv[2] ?? "";
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 9);
+const ROUNDS = 6;
+const IN_FLIGHT = [1, 16, 64];
+const WATCHERS = 100;
+const dir = mkdtempSync(join(tmpdir(), "pynenc-status-bench-"));
+
+function cpuMicros(r: LoadResult): number {
+  return (r.serverCpuSeconds / r.calls) * 1e6;
+}
+
+function row(name: string, r: LoadResult, baseline?: LoadResult): string {
+  const ratio = baseline ? `${(cpuMicros(r) / cpuMicros(baseline)).toFixed(2)}x` : "1.00x";
+  return `| ${name} | ${(r.calls / r.seconds).toFixed(0)} | ${cpuMicros(r).toFixed(1)} | ${ratio} | ${r.errors} |`;
+}
+
+async function benchStore(name: string, store: string): Promise<void> {
+  const server = await startServerProcess(["--store", store, "--log-level", "warn"]);
+  const pid = server.child.pid!;
+  const target = server.grpcAddress;
+  console.log(`\n### ${name}\n`);
+  console.log("| case | calls/s | server CPU µs/call | vs no-op | errors |\n|---|---|---|---|---|");
+  // Warm up both paths (JIT, connections, SQLite pages).
+  await runLoadgen(pid, { target, method: "noop", inFlight: 16, seconds: 1, prefix: "warm" });
+  await runLoadgen(pid, { target, method: "transition", inFlight: 16, seconds: 1, prefix: "warm" });
+  for (const inFlight of IN_FLIGHT) {
+    const noop: LoadResult[] = [];
+    const transition: LoadResult[] = [];
+    // Alternate slices so drift on the machine falls on both cases alike.
+    for (let round = 0; round < ROUNDS; round++) {
+      const slice = { target, inFlight, seconds: SECONDS / ROUNDS };
+      noop.push(await runLoadgen(pid, { ...slice, method: "noop", prefix: "noop" }));
+      transition.push(await runLoadgen(pid, { ...slice, method: "transition", prefix: `t${inFlight}-${round}` }));
+    }
+    const baseline = sumResults(noop);
+    console.log(row(`no-op (health Check), ${inFlight} in flight`, baseline));
+    console.log(row(`Transition, ${inFlight} in flight`, sumResults(transition), baseline));
+  }
+  await server.stop();
+}
+
+async function benchWatchFanOut(): Promise<void> {
+  const server = await startServerProcess(["--store", `sqlite:${join(dir, "fanout.db")}`, "--log-level", "warn"]);
+  const pid = server.child.pid!;
+  const watchers = fork(new URL("./watchers.ts", import.meta.url), [server.grpcAddress, String(WATCHERS)], {
+    execArgv: ["--import", "tsx"],
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  await new Promise<void>((resolve) => watchers.once("message", () => resolve()));
+  const load = await runLoadgen(pid, { target: server.grpcAddress, method: "transition", inFlight: 64, seconds: SECONDS / 2, prefix: "fan" });
+  watchers.send({ expected: load.calls });
+  const report = await new Promise<{ complete: number; inOrder: boolean }>((resolve) =>
+    watchers.once("message", (m) => resolve(m as { complete: number; inOrder: boolean })),
+  );
+  const perSecond = load.calls / load.seconds;
+  console.log(`\n### watch fan-out (SQLite, ${WATCHERS} watchers on every change, 64 Transitions in flight)\n`);
+  console.log("| Transitions/s | changes delivered/s | server CPU µs/Transition | watchers that got every change, in order | errors |");
+  console.log("|---|---|---|---|---|");
+  console.log(
+    `| ${perSecond.toFixed(0)} | ${(perSecond * WATCHERS).toFixed(0)} | ${cpuMicros(load).toFixed(1)} | ` +
+      `${report.complete}/${WATCHERS}${report.inOrder ? "" : " (ORDER BROKEN)"} | ${load.errors} |`,
+  );
+  await server.stop();
+}
+
+buildLoadgen();
+console.log(`pynenc-status bench: ${SECONDS}s per case, node ${process.version}, ${new Date().toISOString()}`);
+try {
+  if ("memory".includes(filter)) await benchStore("memory store", "memory");
+  if ("sqlite".includes(filter)) await benchStore("SQLite store (WAL, synchronous=FULL)", `sqlite:${join(dir, "bench.db")}`);
+  if ("watch".includes(filter)) await benchWatchFanOut();
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

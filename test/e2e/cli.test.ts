@@ -1,0 +1,115 @@
+import { spawn, execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { REPO_ROOT, startServerProcess } from "../helpers/server-process.js";
+
+const CLI = ["--import", "tsx", "src/cli/main.ts"];
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+let server: TestServer;
+let target: string;
+beforeAll(async () => {
+  server = await startTestServer({ store: "memory" });
+  target = server.server.grpcAddress;
+});
+afterAll(() => server.close());
+
+describe("pynenc-status command line", () => {
+  test.each([[["--help"]], [["serve", "--help"]], [["get", "--help"]], [["transition", "--help"]], [["list-available", "--help"]], [["watch", "--help"]]])(
+    "%j prints usage and exits 0",
+    async (args) => {
+      const result = await cli(args);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toMatch(/^Usage: pynenc-status/);
+    },
+  );
+
+  test("an unknown command or flag is a usage error (exit 2)", async () => {
+    expect((await cli(["frobnicate"])).code).toBe(2);
+    const badFlag = await cli(["get", "x", "--bogus"]);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr.trim().split("\n")).toHaveLength(2);
+    expect((await cli(["transition", "x", "flying"])).code).toBe(2);
+  });
+
+  test("transition, get and list-available print JSON", async () => {
+    const registered = await cli(["transition", "cli-1", "registered", "--task", "t", "--server", target]);
+    expect(registered.code).toBe(0);
+    expect(JSON.parse(registered.stdout)).toMatchObject({ record: { invocationId: "cli-1", status: "INVOCATION_STATUS_REGISTERED", taskId: "t" } });
+    const pending = await cli(["transition", "cli-1", "INVOCATION_STATUS_PENDING", "--runner", "r1", "--server", target]);
+    expect(JSON.parse(pending.stdout)).toMatchObject({ record: { runnerId: "r1" }, previousStatus: "INVOCATION_STATUS_REGISTERED" });
+    const got = await cli(["get", "cli-1", "--server", target]);
+    expect(JSON.parse(got.stdout).record.status).toBe("INVOCATION_STATUS_PENDING");
+    await cli(["transition", "cli-2", "registered", "--server", target]);
+    const listed = await cli(["list-available", "--server", target]);
+    expect(listed.stdout.trim().split("\n").map((l) => JSON.parse(l).invocationId)).toEqual(["cli-2"]);
+  });
+
+  test("an error from the server is one line with its code and reason, exit 1", async () => {
+    const result = await cli(["transition", "cli-1", "success", "--runner", "r1", "--server", target]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain("FAILED_PRECONDITION INVALID_TRANSITION");
+  });
+
+  test("an unreachable server is one clear line, exit 1", async () => {
+    const result = await cli(["get", "x", "--server", `127.0.0.1:${await freePort()}`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/cannot reach the server/);
+  });
+
+  test("watch resumes from the last revision it printed when the server restarts, missing nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pynenc-status-cli-"));
+    const port = await freePort();
+    const flags = ["--store", `sqlite:${join(dir, "s.db")}`, "--listen", `127.0.0.1:${port}`];
+    let serverProcess = await startServerProcess(flags);
+    const watcher = spawn(process.execPath, [...CLI, "watch", "--server", `127.0.0.1:${port}`, "--start-revision", "1"], {
+      cwd: REPO_ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const revisions: number[] = [];
+    createInterface({ input: watcher.stdout! }).on("line", (line) => revisions.push(Number(JSON.parse(line).change.record.revision)));
+    const waitFor = async (n: number) => {
+      for (let i = 0; i < 300 && revisions.length < n; i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    const run = async (id: string) => {
+      for (const [status, runner] of [["registered"], ["pending", "r"], ["running", "r"], ["success", "r"]]) {
+        expect((await cli(["transition", id, status!, ...(runner ? ["--runner", runner] : []), "--server", `127.0.0.1:${port}`])).code).toBe(0);
+      }
+    };
+    await run("w-1");
+    await waitFor(4);
+    await serverProcess.stop();
+    serverProcess = await startServerProcess(flags);
+    await run("w-2");
+    await waitFor(8);
+    watcher.kill();
+    await serverProcess.stop();
+    rmSync(dir, { recursive: true, force: true });
+    expect(revisions).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+});

@@ -1,0 +1,33 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { stateDiagramMermaid } from "../src/core/index.js";
+import { SERVE_HELP } from "../src/cli/serve-command.js";
+import { REPO_ROOT } from "./helpers/server-process.js";
+
+const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+
+describe("README", () => {
+  test("starts with what the service is and the two command lines for a fresh clone", () => {
+    const head = readme.slice(0, 1500);
+    expect(head).toContain("npm install && npm start");
+    expect(head).toContain("npm install && npm test");
+  });
+
+  test("the Mermaid state diagram is the one drawn from the definitions", () => {
+    const match = /<!-- state-diagram:start -->\n```mermaid\n([\s\S]*?)```\n<!-- state-diagram:end -->/.exec(readme);
+    expect(match?.[1]).toBe(stateDiagramMermaid());
+  });
+
+  test("documents every flag of serve", () => {
+    const flags = [...SERVE_HELP.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]!);
+    expect(flags.length).toBeGreaterThan(5);
+    for (const flag of flags) expect(readme).toContain(`\`${flag}`);
+  });
+
+  test(".ci/run runs the README's test line", () => {
+    const ci = readFileSync(join(REPO_ROOT, ".ci/run"), "utf8");
+    expect(ci).toMatch(/^npm install$/m);
+    expect(ci).toMatch(/^npm test$/m);
+  });
+});
