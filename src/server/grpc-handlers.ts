@@ -40,6 +40,20 @@ export function grpcServiceFromHandlers(
   for (const method of service.methods) {
     const streaming = method.methodKind === "server_streaming";
     const output = method.output;
+    const encode = (message: unknown): Buffer => {
+      const bytes = toBinary(output, message as never);
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    };
+    // Streams send the same message object to many watchers: encode it once for all of them.
+    const encoded = new WeakMap<object, Buffer>();
+    const encodeShared = (message: unknown): Buffer => {
+      let bytes = encoded.get(message as object);
+      if (bytes === undefined) {
+        bytes = encode(message);
+        encoded.set(message as object, bytes);
+      }
+      return bytes;
+    };
     definition[method.localName] = {
       path: `/${service.typeName}/${method.name}`,
       requestStream: false,
@@ -47,10 +61,7 @@ export function grpcServiceFromHandlers(
       originalName: method.name,
       requestSerialize: (bytes: Buffer) => bytes,
       requestDeserialize: (bytes: Buffer) => bytes,
-      responseSerialize: (message: unknown) => {
-        const bytes = toBinary(output, message as never);
-        return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      },
+      responseSerialize: streaming ? encodeShared : encode,
       responseDeserialize: (bytes: Buffer) => fromBinary(output, bytes),
     };
     const handler = (handlers as unknown as Record<string, UnaryHandler & StreamHandler>)[method.localName]!;

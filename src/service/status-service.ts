@@ -78,12 +78,28 @@ const DESCRIBE_RESPONSE = create(DescribeStateMachineResponseSchema, {
   definitions: ALL_STATUSES.map((s) => definitionToProto(s, STATUS_CONFIG.getDefinition(s))),
 });
 
+/** A watch event as sent. Live changes are the same objects for every watcher (see liveChange). */
+function changeResponse(change: StoredChange, initial: boolean): WatchStatusResponse {
+  return create(WatchStatusResponseSchema, { event: { case: "change", value: changeToProto(change, initial) } });
+}
+
 /** Create the service implementation over a store. */
 export function createStatusService(options: StatusServiceOptions): StatusServiceHandlers {
   const { store } = options;
   const shutdownSignal = options.shutdownSignal ?? new AbortController().signal;
   const watchBufferLimit = options.watchBufferLimit ?? 10_000;
   const watchProgressIntervalMs = options.watchProgressIntervalMs ?? 10_000;
+  // A store publishes one object per change to every watcher; converting it once lets every
+  // watcher share the message (and the transport its encoding) instead of redoing it per watcher.
+  const liveResponses = new WeakMap<StoredChange, WatchStatusResponse>();
+  const liveChange = (change: StoredChange): WatchStatusResponse => {
+    let response = liveResponses.get(change);
+    if (response === undefined) {
+      response = changeResponse(change, false);
+      liveResponses.set(change, response);
+    }
+    return response;
+  };
 
   return {
     async transition(request) {
@@ -174,9 +190,9 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
         });
         for await (const event of events) {
           yield event.kind === "change"
-            ? create(WatchStatusResponseSchema, {
-                event: { case: "change", value: changeToProto(event.change, event.initial) },
-              })
+            ? event.initial
+              ? changeResponse(event.change, true)
+              : liveChange(event.change)
             : create(WatchStatusResponseSchema, {
                 event: { case: "progress", value: create(WatchProgressSchema, { revision: BigInt(event.revision) }) },
               });

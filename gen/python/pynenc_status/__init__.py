@@ -1,0 +1,1 @@
+"""Generated gRPC client for pynenc-status (package pynenc.status.v1)."""
