@@ -2,6 +2,11 @@ import * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
 import { file_pynenc_status_v1_status, StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import { file_google_rpc_error_details } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { file_google_rpc_status } from "../../gen/ts/google/rpc/status_pb.js";
+import { file_grpc_reflection_v1_reflection } from "../../gen/ts/grpc/reflection/v1/reflection_pb.js";
+import { file_grpc_reflection_v1alpha_reflection } from "../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js";
+import { file_health_v1_health } from "../../gen/ts/health/v1/health_pb.js";
 import type { StatusServiceHandlers } from "../service/status-service.js";
 import { grpcServiceFromHandlers } from "./grpc-handlers.js";
 import type { Logger } from "./logger.js";
@@ -39,7 +44,17 @@ export function createGrpcServer(
   server.addService(definition, implementation);
   const health = new HealthImplementation({ "": "NOT_SERVING", [StatusService.typeName]: "NOT_SERVING" });
   health.addToServer(server);
-  new ReflectionService(reflectionPackageDefinition([file_pynenc_status_v1_status])).addToServer(server);
+  // Error details and the standard services are described too, so grpcurl decodes ErrorInfo and
+  // calls Health and reflection itself with no proto file.
+  const described = [
+    file_pynenc_status_v1_status,
+    file_google_rpc_error_details,
+    file_google_rpc_status,
+    file_health_v1_health,
+    file_grpc_reflection_v1_reflection,
+    file_grpc_reflection_v1alpha_reflection,
+  ];
+  new ReflectionService(reflectionPackageDefinition(described)).addToServer(server);
   return {
     server,
     health,

@@ -1,7 +1,6 @@
 import { toBinary, type DescFile } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
-import { loadSync, type PackageDefinition } from "@grpc/proto-loader";
-import { protoPath as healthProtoPath } from "grpc-health-check";
+import type { PackageDefinition } from "@grpc/proto-loader";
 
 function withDependencies(file: DescFile, into: Map<string, DescFile>): void {
   if (into.has(file.name)) return;
@@ -10,8 +9,8 @@ function withDependencies(file: DescFile, into: Map<string, DescFile>): void {
 }
 
 /**
- * The package definition @grpc/reflection reads: the encoded descriptors of our files (from the
- * generated code, with their imports) and of the standard health service.
+ * The package definition @grpc/reflection reads, built from generated descriptors (with their
+ * imports): it only reads `fileDescriptorProtos` from each entry.
  */
 export function reflectionPackageDefinition(files: DescFile[]): PackageDefinition {
   const all = new Map<string, DescFile>();
@@ -19,14 +18,13 @@ export function reflectionPackageDefinition(files: DescFile[]): PackageDefinitio
   const fileDescriptorProtos = [...all.values()].map((file) =>
     Buffer.from(toBinary(FileDescriptorProtoSchema, file.proto)),
   );
-  const health = loadSync(healthProtoPath);
-  // @grpc/reflection reads only `fileDescriptorProtos` from each entry.
-  const ours = {
-    format: "Protocol Buffer 3 DescriptorProto" as const,
-    type: {},
-    fileDescriptorProtos,
-    serialize: () => Buffer.alloc(0),
-    deserialize: () => ({}),
+  return {
+    descriptors: {
+      format: "Protocol Buffer 3 DescriptorProto",
+      type: {},
+      fileDescriptorProtos,
+      serialize: () => Buffer.alloc(0),
+      deserialize: () => ({}),
+    },
   };
-  return { ...health, "pynenc.status.v1": ours };
 }
