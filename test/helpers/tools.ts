@@ -16,3 +16,16 @@ export function toolAvailable(path: string, what: string): boolean {
   console.warn(`\n!!! SKIPPING: ${message}\n`);
   return false;
 }
+
+/** The Python of the tools' virtualenv (grpcio, grpcio-status, pytest). */
+export const VENV_PYTHON = join(REPO_ROOT, ".tools/venv/bin/python");
+
+/** The Go toolchain on PATH, if any. */
+export const GO = goOnPath();
+
+function goOnPath(): string {
+  for (const dir of (process.env.PATH ?? "").split(":")) {
+    if (dir !== "" && existsSync(join(dir, "go"))) return join(dir, "go");
+  }
+  return "go";
+}
