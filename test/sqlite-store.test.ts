@@ -3,14 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { InvocationStatus as S } from "../src/core/index.js";
-import { createSqliteStore } from "../src/store/index.js";
+import { createSqliteStore, StoreLockedError } from "../src/store/index.js";
 import { describeStoreContract } from "./store-contract.js";
 
 const dir = mkdtempSync(join(tmpdir(), "pynenc-status-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 
-describeStoreContract("sqlite", () => createSqliteStore(join(dir, `contract-${n++}.db`)));
+describeStoreContract("sqlite", (options) => createSqliteStore(join(dir, `contract-${n++}.db`), options));
 
 describe("sqlite store on disk", () => {
   test("records, history and revisions carry on after a reopen", async () => {
@@ -39,5 +39,14 @@ describe("sqlite store on disk", () => {
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
     expect((await store.get("g"))?.revision).toBe(3);
     await store.close();
+  });
+
+  test("a second server on the same file is refused, and can open it once the first closes", async () => {
+    const path = join(dir, "locked.db");
+    const first = createSqliteStore(path);
+    expect(() => createSqliteStore(path)).toThrow(StoreLockedError);
+    await first.close();
+    const second = createSqliteStore(path);
+    await second.close();
   });
 });

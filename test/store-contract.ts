@@ -6,6 +6,8 @@ import {
 } from "../src/core/index.js";
 import {
   InvocationNotFoundError,
+  RequestIdReusedError,
+  RevisionCompactedError,
   RevisionMismatchError,
   watchChanges,
   WatcherTooSlowError,
@@ -16,8 +18,8 @@ import {
   type WatchOptions,
 } from "../src/store/index.js";
 
-/** A fresh, empty store per test. */
-export type StoreFactory = () => StatusStore | Promise<StatusStore>;
+/** A fresh, empty store per test, on the given clock. */
+export type StoreFactory = (options: { now: () => Date }) => StatusStore | Promise<StatusStore>;
 
 function command(invocationId: string, status: S, runnerId: string | null = null, extra: Partial<TransitionCommand> = {}) {
   return { invocationId, status, runnerId, taskId: "", ...extra };
@@ -51,8 +53,14 @@ function revisions(events: WatchEvent[]): number[] {
 export function describeStoreContract(name: string, factory: StoreFactory): void {
   describe(`store contract: ${name}`, () => {
     let store: StatusStore;
+    // A clock the tests move by hand: recovery, leases and retention depend on it.
+    let clockMs: number;
+    const advance = (ms: number) => {
+      clockMs += ms;
+    };
     beforeEach(async () => {
-      store = await factory();
+      clockMs = Date.parse("2026-01-01T00:00:00Z");
+      store = await factory({ now: () => new Date(clockMs) });
     });
     afterEach(async () => {
       await store.close();
@@ -300,6 +308,134 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       await store.transition(command("a", S.REGISTERED));
       expect(await take(events, 1)).toEqual([{ kind: "progress", revision: 1 }]);
       controller.abort();
+    });
+    test("a request id makes a retry return the first outcome without a second change", async () => {
+      await store.transition(command("a", S.REGISTERED));
+      const first = await store.transition(command("a", S.PENDING, "r1", { requestId: "k1" }));
+      const retry = await store.transition(command("a", S.PENDING, "r1", { requestId: "k1" }));
+      expect(retry).toEqual(first);
+      expect(store.currentRevision()).toBe(2);
+      expect((await store.readHistory("a")).length).toBe(2);
+      await expect(store.transition(command("a", S.RUNNING, "r1", { requestId: "k1" }))).rejects.toBeInstanceOf(RequestIdReusedError);
+      expect(store.currentRevision()).toBe(2);
+      // A key whose first attempt failed recorded nothing: the retry is evaluated afresh.
+      await expect(store.transition(command("a", S.SUCCESS, "r1", { requestId: "k2" }))).rejects.toBeInstanceOf(InvocationStatusTransitionError);
+      expect((await store.transition(command("a", S.RUNNING, "r1", { requestId: "k2" }))).record.revision).toBe(3);
+    });
+
+    test("claiming takes the oldest available invocations, by task, each once", async () => {
+      for (const [id, task] of [["a", "t1"], ["b", "t2"], ["c", "t1"], ["d", "t1"]] as const) {
+        await store.transition(command(id, S.REGISTERED, null, { taskId: task }));
+      }
+      const first = await store.claimAvailable({ runnerId: "r1", maxCount: 2, taskId: "t1" });
+      expect(first.map((c) => [c.record.invocationId, c.record.status, c.record.runnerId])).toEqual([
+        ["a", S.PENDING, "r1"],
+        ["c", S.PENDING, "r1"],
+      ]);
+      const second = await store.claimAvailable({ runnerId: "r2", maxCount: 10, taskId: "" });
+      expect(second.map((c) => c.record.invocationId)).toEqual(["b", "d"]);
+      expect(await store.claimAvailable({ runnerId: "r3", maxCount: 10, taskId: "" })).toEqual([]);
+      expect(store.currentRevision()).toBe(8);
+    });
+
+    test("runners claiming at once never get the same invocation and leave none behind", async () => {
+      await Promise.all(Array.from({ length: 300 }, (_, i) => store.transition(command(`q-${i}`, S.REGISTERED))));
+      const claims = await Promise.all(
+        Array.from({ length: 20 }, (_, r) => store.claimAvailable({ runnerId: `r${r}`, maxCount: 20, taskId: "" })),
+      );
+      const claimed = claims.flat().map((c) => c.record.invocationId);
+      expect(new Set(claimed).size).toBe(claimed.length);
+      expect(claimed.length).toBe(300);
+      expect((await store.listAvailableForRun({ afterRevision: 0, limit: 10, taskId: "" })).records).toEqual([]);
+    });
+
+    test("recovery moves stale PENDING and RUNNING of silent runners to REROUTED, with reasons", async () => {
+      const policy = { maxPendingMs: 10_000, runnerDeadAfterMs: 30_000 };
+      await store.transition(command("p", S.REGISTERED));
+      await store.transition(command("p", S.PENDING, "r1"));
+      await startRunning(store, "alive", "r2");
+      await startRunning(store, "dead", "r3");
+      await store.heartbeat("r2");
+      await store.heartbeat("r3");
+      advance(5_000);
+      expect(await store.recover(policy)).toEqual([]);
+      advance(20_000); // p pending 25 s
+      await store.heartbeat("r2");
+      const pendingRecovered = await store.recover(policy);
+      expect(pendingRecovered.map((c) => [c.record.invocationId, c.record.status])).toEqual([
+        ["p", S.PENDING_RECOVERY],
+        ["p", S.REROUTED],
+      ]);
+      expect(pendingRecovered[0]!.reason).toMatch(/max-pending-seconds 10/);
+      advance(10_000); // r3 silent 35 s, r2 silent 10 s
+      const runningRecovered = await store.recover(policy);
+      expect(runningRecovered.map((c) => [c.record.invocationId, c.record.status, c.record.runnerId])).toEqual([
+        ["dead", S.RUNNING_RECOVERY, null],
+        ["dead", S.REROUTED, null],
+      ]);
+      expect(runningRecovered[0]!.reason).toMatch(/runner r3 .*last heartbeat/);
+      expect((await store.get("alive"))?.status).toBe(S.RUNNING);
+      const history = await store.readHistory("dead");
+      expect(history.at(-1)?.reason).toMatch(/runner-dead-after-seconds 30/);
+      // Rerouted invocations are available again, newest last.
+      const available = await store.listAvailableForRun({ afterRevision: 0, limit: 10, taskId: "" });
+      expect(available.records.map((r) => r.invocationId)).toEqual(["p", "dead"]);
+    });
+
+    test("a runner that never sent a heartbeat counts from when its invocation started running", async () => {
+      await startRunning(store, "a", "quiet");
+      advance(29_000);
+      expect(await store.recover({ maxPendingMs: 1_000, runnerDeadAfterMs: 30_000 })).toEqual([]);
+      advance(2_000);
+      expect((await store.recover({ maxPendingMs: 1_000, runnerDeadAfterMs: 30_000 })).length).toBe(2);
+    });
+
+    test("a lease is held by one holder until it expires", async () => {
+      expect(await store.acquireLease("recovery", "s1", 1_000)).toBe(true);
+      expect(await store.acquireLease("recovery", "s2", 1_000)).toBe(false);
+      expect(await store.acquireLease("recovery", "s1", 1_000)).toBe(true);
+      advance(1_001);
+      expect(await store.acquireLease("recovery", "s2", 1_000)).toBe(true);
+      expect(await store.acquireLease("recovery", "s1", 1_000)).toBe(false);
+    });
+
+    test("compaction keeps the latest changes; older revisions are OUT_OF_RANGE, records stay", async () => {
+      for (let i = 0; i < 10; i++) await store.transition(command(`k-${i}`, S.REGISTERED));
+      const result = await store.compact({ maxChanges: 4 });
+      expect(result).toMatchObject({ changesRemoved: 6, oldestRevision: 7 });
+      expect(store.oldestRevision()).toBe(7);
+      await expect(store.readChanges(6, 10)).rejects.toBeInstanceOf(RevisionCompactedError);
+      expect((await store.readChanges(7, 10)).map((c) => c.record.revision)).toEqual([7, 8, 9, 10]);
+      expect(await store.get("k-0")).toBeDefined();
+      expect(await store.readHistory("k-0")).toEqual([]);
+      expect((await store.transition(command("k-11", S.REGISTERED))).record.revision).toBe(11);
+    });
+
+    test("compaction by age keeps younger changes", async () => {
+      await store.transition(command("old", S.REGISTERED));
+      advance(60_000);
+      await store.transition(command("young", S.REGISTERED));
+      expect((await store.compact({ maxAgeMs: 30_000 })).oldestRevision).toBe(2);
+    });
+
+    test("final invocations are purged after the purge delay; others stay", async () => {
+      await startRunning(store, "done", "r1");
+      await store.transition(command("done", S.SUCCESS, "r1"));
+      await startRunning(store, "busy", "r2");
+      advance(60_000);
+      const result = await store.compact({ purgeFinalAfterMs: 30_000 });
+      expect(result.invocationsPurged).toBe(1);
+      expect(await store.get("done")).toBeUndefined();
+      expect(await store.get("busy")).toBeDefined();
+      // The id can be registered again as a new invocation with a fresh history.
+      await store.transition(command("done", S.REGISTERED));
+      expect((await store.readHistory("done")).map((c) => c.record.status)).toEqual([S.REGISTERED]);
+    });
+
+    test("a request id is forgotten with the change it produced", async () => {
+      await store.transition(command("a", S.REGISTERED, null, { requestId: "once" }));
+      await store.transition(command("b", S.REGISTERED));
+      expect((await store.compact({ maxChanges: 1 })).requestIdsRemoved).toBe(1);
     });
   });
 }

@@ -30,3 +30,11 @@ export class RevisionCompactedError extends Error {
     super(`Revision ${requestedRevision} has been compacted; the oldest kept is ${oldestRevision}`);
   }
 }
+
+/** An idempotency key used again for a different request. */
+export class RequestIdReusedError extends Error {
+  override name = "RequestIdReusedError";
+  constructor(readonly requestId: string) {
+    super(`request_id ${JSON.stringify(requestId)} was used for a different request`);
+  }
+}

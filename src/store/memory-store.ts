@@ -1,11 +1,20 @@
 import { isAvailableForRun } from "../core/index.js";
 import { applyTransition, matchesRecordFilter } from "./apply-transition.js";
 import { createChangeFeed } from "./change-feed.js";
-import type { StatusStore, StoredChange, StoredRecord } from "./store.js";
+import { RequestIdReusedError, RevisionCompactedError } from "./errors.js";
+import {
+  abandonedReason,
+  claimCommand,
+  purgeable,
+  recoveryCommands,
+  requestFingerprint,
+  retainedFromRevision,
+} from "./lifecycle.js";
+import type { StatusStore, StoredChange, StoredRecord, TransitionCommand } from "./store.js";
 
 /** Options of the in-memory store. */
 export interface MemoryStoreOptions {
-  /** Clock for record timestamps. */
+  /** Clock for record timestamps, heartbeats and leases. */
   now?: () => Date;
 }
 
@@ -15,8 +24,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
   const records = new Map<string, StoredRecord>();
   // Insertion order is revision order: a record is re-inserted whenever it becomes available.
   const available = new Map<string, StoredRecord>();
-  const changes: StoredChange[] = [];
+  // changes[i] has revision oldest + i: revisions are dense above the compacted prefix.
+  let changes: StoredChange[] = [];
+  let oldest = 1;
   const history = new Map<string, StoredChange[]>();
+  const requests = new Map<string, { fingerprint: string; change: StoredChange }>();
+  const runners = new Map<string, number>();
+  const leases = new Map<string, { holder: string; expiresMs: number }>();
   const feed = createChangeFeed();
   let revision = 0;
 
@@ -28,15 +42,28 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
     if (isAvailableForRun(record.status)) available.set(record.invocationId, record);
     changes.push(change);
     const entries = history.get(record.invocationId);
-    if (entries === undefined) history.set(record.invocationId, [change]);
+    if (entries === undefined || change.previousStatus === null) history.set(record.invocationId, [change]);
     else entries.push(change);
     feed.publish(change);
   }
 
+  function apply(command: TransitionCommand): StoredChange {
+    const change = applyTransition(records.get(command.invocationId), command, revision + 1, now());
+    if (!command.validateOnly) commit(change);
+    return change;
+  }
+
   return {
     async transition(command) {
-      const change = applyTransition(records.get(command.invocationId), command, revision + 1, now());
-      if (!command.validateOnly) commit(change);
+      if (command.requestId === undefined || command.validateOnly) return apply(command);
+      const fingerprint = requestFingerprint(command);
+      const seen = requests.get(command.requestId);
+      if (seen !== undefined) {
+        if (seen.fingerprint !== fingerprint) throw new RequestIdReusedError(command.requestId);
+        return seen.change;
+      }
+      const change = apply(command);
+      requests.set(command.requestId, { fingerprint, change });
       return change;
     },
     async get(invocationId) {
@@ -56,14 +83,74 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
       return { records: matching, revision };
     },
     async readChanges(fromRevision, limit) {
-      // Revisions are dense and start at 1, so revision r sits at index r - 1.
-      const start = Math.max(fromRevision, 1) - 1;
+      if (fromRevision < oldest) throw new RevisionCompactedError(fromRevision, oldest);
+      const start = Math.max(fromRevision, oldest) - oldest;
       return changes.slice(start, start + limit);
     },
     async readHistory(invocationId) {
       return [...(history.get(invocationId) ?? [])];
     },
+    async claimAvailable({ runnerId, maxCount, taskId }) {
+      const picked: StoredRecord[] = [];
+      for (const record of available.values()) {
+        if (picked.length >= maxCount) break;
+        if (taskId === "" || record.taskId === taskId) picked.push(record);
+      }
+      return picked.map((record) => apply(claimCommand(record, runnerId)));
+    },
+    async heartbeat(runnerId) {
+      const at = now();
+      runners.set(runnerId, at.getTime());
+      return at;
+    },
+    async recover(policy) {
+      const nowMs = now().getTime();
+      const made: StoredChange[] = [];
+      for (const record of [...records.values()]) {
+        const reason = abandonedReason(record, policy, nowMs, record.runnerId === null ? undefined : runners.get(record.runnerId));
+        if (reason !== undefined) for (const command of recoveryCommands(record, reason)) made.push(apply(command));
+      }
+      return made;
+    },
+    async acquireLease(name, holder, ttlMs) {
+      const nowMs = now().getTime();
+      const lease = leases.get(name);
+      if (lease !== undefined && lease.holder !== holder && lease.expiresMs > nowMs) return false;
+      leases.set(name, { holder, expiresMs: nowMs + ttlMs });
+      return true;
+    },
+    async compact(policy) {
+      const nowMs = now().getTime();
+      const from = retainedFromRevision(policy, revision, oldest, (ms) => {
+        const index = changes.findIndex((c) => c.record.timestamp.getTime() >= ms);
+        return index === -1 ? revision + 1 : oldest + index;
+      }, nowMs);
+      const removed = changes.slice(0, from - oldest);
+      changes = changes.slice(from - oldest);
+      oldest = from;
+      for (const change of removed) {
+        const entries = history.get(change.record.invocationId);
+        if (entries !== undefined && entries[0]?.record.revision === change.record.revision) entries.shift();
+      }
+      let requestIdsRemoved = 0;
+      for (const [key, { change }] of requests) {
+        if (change.record.revision < oldest) {
+          requests.delete(key);
+          requestIdsRemoved++;
+        }
+      }
+      let invocationsPurged = 0;
+      for (const record of [...records.values()]) {
+        if (purgeable(record, policy, nowMs)) {
+          records.delete(record.invocationId);
+          history.delete(record.invocationId);
+          invocationsPurged++;
+        }
+      }
+      return { changesRemoved: removed.length, invocationsPurged, requestIdsRemoved, oldestRevision: oldest };
+    },
     currentRevision: () => revision,
+    oldestRevision: () => oldest,
     subscribe: feed.subscribe,
     async close() {},
   };

@@ -1,13 +1,23 @@
 import Database from "better-sqlite3";
-import { isAvailableForRun, parseInvocationStatus, type InvocationStatus } from "../core/index.js";
+import { isAvailableForRun, parseInvocationStatus, InvocationStatus } from "../core/index.js";
 import { applyTransition, matchesRecordFilter } from "./apply-transition.js";
 import { createChangeFeed } from "./change-feed.js";
+import { RequestIdReusedError, RevisionCompactedError } from "./errors.js";
+import {
+  abandonedReason,
+  claimCommand,
+  purgeable,
+  recoveryCommands,
+  requestFingerprint,
+  retainedFromRevision,
+} from "./lifecycle.js";
 import { SQLITE_SCHEMA } from "./sqlite-schema.js";
 import type { StatusStore, StoredChange, StoredRecord, TransitionCommand } from "./store.js";
+import { FINAL_STATUSES } from "./final-statuses.js";
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
-  /** Clock for record timestamps. */
+  /** Clock for record timestamps, heartbeats and leases. */
   now?: () => Date;
 }
 
@@ -26,9 +36,15 @@ interface ChangeRow extends RecordRow {
   reason: string;
 }
 
-interface PendingTransition {
-  command: TransitionCommand;
-  resolve: (change: StoredChange) => void;
+/**
+ * One unit of work in a group commit. It runs inside the group's transaction and must throw (a
+ * domain error) only before it writes anything; an SqliteError aborts the whole group.
+ */
+type Operation<T> = () => T;
+
+interface Pending {
+  operation: Operation<unknown>;
+  resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
 
@@ -60,18 +76,36 @@ function changeFromRow(row: ChangeRow): StoredChange {
 
 const RECORD_COLUMNS = "invocation_id, status, runner_id, timestamp_ms, revision, task_id";
 
+/** The store's file is held by another server process. */
+export class StoreLockedError extends Error {
+  override name = "StoreLockedError";
+}
+
 /**
- * Create a store in a SQLite file (WAL, synchronous=FULL: a resolved transition is on disk).
- * Transitions that arrive together are validated one after another and committed in one
- * SQLite transaction, so durability costs one fsync per group, not per call.
+ * Create a store in a SQLite file (WAL, synchronous=FULL: a resolved call is on disk). Calls that
+ * arrive together run one after another in one SQLite transaction, so durability costs one fsync
+ * per group, not per call. One server owns the file: a second one is refused (StoreLockedError),
+ * since revisions are handed out by the process that owns it.
  */
 export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): StatusStore {
   const now = options.now ?? (() => new Date());
-  const db = new Database(path);
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = FULL");
-  db.pragma("busy_timeout = 5000");
-  db.exec(SQLITE_SCHEMA);
+  // Nobody else may use the file, so there is nothing worth waiting for when it is locked.
+  const db = new Database(path, { timeout: 200 });
+  try {
+    // Exclusive before WAL: the lock is held for the connection's life and the WAL index lives in
+    // this process's memory; BEGIN EXCLUSIVE takes the lock now rather than at the first write.
+    db.pragma("locking_mode = EXCLUSIVE");
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = FULL");
+    db.exec("BEGIN EXCLUSIVE; COMMIT");
+    db.exec(SQLITE_SCHEMA);
+  } catch (error) {
+    db.close();
+    if (error instanceof Database.SqliteError && error.code === "SQLITE_BUSY") {
+      throw new StoreLockedError(`${path} is in use by another pynenc-status server`);
+    }
+    throw error;
+  }
 
   const selectRecord = db.prepare<[string], RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE invocation_id = ?`);
   const upsertRecord = db.prepare(
@@ -94,16 +128,52 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   const selectChanges = db.prepare<[number, number], ChangeRow>(
     `SELECT * FROM changes WHERE revision >= ? ORDER BY revision LIMIT ?`,
   );
-  const selectHistory = db.prepare<[string], ChangeRow>(
-    `SELECT * FROM changes WHERE invocation_id = ? ORDER BY revision`,
+  const selectChange = db.prepare<[number], ChangeRow>(`SELECT * FROM changes WHERE revision = ?`);
+  const selectHistory = db.prepare<[string, string], ChangeRow>(
+    `SELECT * FROM changes WHERE invocation_id = ? AND revision >= coalesce(
+       (SELECT max(revision) FROM changes WHERE invocation_id = ? AND previous_status IS NULL), 0)
+     ORDER BY revision`,
+  );
+  const selectRequest = db.prepare<[string], { fingerprint: string; revision: number }>(
+    `SELECT fingerprint, revision FROM requests WHERE request_id = ?`,
+  );
+  const insertRequest = db.prepare(`INSERT INTO requests (request_id, fingerprint, revision) VALUES (?, ?, ?)`);
+  const upsertRunner = db.prepare(
+    `INSERT INTO runners (runner_id, last_seen_ms) VALUES (?, ?)
+     ON CONFLICT (runner_id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms`,
+  );
+  const selectRunner = db.prepare<[string], { last_seen_ms: number }>(`SELECT last_seen_ms FROM runners WHERE runner_id = ?`);
+  const selectOldByStatus = db.prepare<[string, number], RecordRow>(
+    `SELECT ${RECORD_COLUMNS} FROM records WHERE status = ? AND timestamp_ms < ? ORDER BY timestamp_ms`,
+  );
+  const selectLease = db.prepare<[string], { holder: string; expires_ms: number }>(
+    `SELECT holder, expires_ms FROM leases WHERE name = ?`,
+  );
+  const upsertLease = db.prepare(
+    `INSERT INTO leases (name, holder, expires_ms) VALUES (?, ?, ?)
+     ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_ms = excluded.expires_ms`,
+  );
+  const firstChangeSince = db.prepare<[number], { revision: number }>(
+    `SELECT min(revision) AS revision FROM changes WHERE timestamp_ms >= ?`,
+  );
+  const deleteChangesBefore = db.prepare(`DELETE FROM changes WHERE revision < ?`);
+  const deleteRequestsBefore = db.prepare(`DELETE FROM requests WHERE revision < ?`);
+  const deleteRecord = db.prepare(`DELETE FROM records WHERE invocation_id = ?`);
+  const selectMeta = db.prepare<[string], { value: number }>(`SELECT value FROM meta WHERE key = ?`);
+  const upsertMeta = db.prepare(
+    `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
   );
   const maxRevision = db.prepare<[], { revision: number | null }>(`SELECT max(revision) AS revision FROM changes`);
 
   const feed = createChangeFeed();
-  let revision = maxRevision.get()?.revision ?? 0;
-  let queue: PendingTransition[] = [];
+  let revision = Math.max(maxRevision.get()?.revision ?? 0, selectMeta.get("revision")?.value ?? 0);
+  let oldest = selectMeta.get("oldest")?.value ?? 1;
+  let queue: Pending[] = [];
   let flushScheduled = false;
   let closed = false;
+  // Inside a group: the revision given so far, and the changes to publish once it commits.
+  let next = revision;
+  let made: StoredChange[] = [];
 
   function write(change: StoredChange): void {
     const r = change.record;
@@ -115,57 +185,79 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     );
   }
 
-  // Validates each queued command against the state left by the ones before it, in one transaction.
-  const applyBatch = db.transaction((batch: PendingTransition[]) => {
-    const outcomes: Array<{ change: StoredChange } | { error: unknown }> = [];
-    let next = revision;
-    for (const { command } of batch) {
-      const current = selectRecord.get(command.invocationId);
+  /** Validate a command against the current state and, unless validate-only, write it. */
+  function apply(command: TransitionCommand): StoredChange {
+    const current = selectRecord.get(command.invocationId);
+    const change = applyTransition(current && recordFromRow(current), command, next + 1, now());
+    if (!command.validateOnly) {
+      write(change);
+      next += 1;
+      made.push(change);
+    }
+    return change;
+  }
+
+  const runGroup = db.transaction((group: Pending[]) => {
+    const outcomes: Array<{ value: unknown; changes: StoredChange[] } | { error: unknown }> = [];
+    for (const { operation } of group) {
+      made = [];
       try {
-        const change = applyTransition(current && recordFromRow(current), command, next + 1, now());
-        if (!command.validateOnly) {
-          write(change);
-          next += 1;
-        }
-        outcomes.push({ change });
+        const value = operation();
+        outcomes.push({ value, changes: made });
       } catch (error) {
         if (!(error instanceof Error) || error instanceof Database.SqliteError) throw error;
         outcomes.push({ error });
       }
     }
-    return { outcomes, next };
+    return outcomes;
   });
 
   function flush(): void {
     flushScheduled = false;
     if (queue.length === 0) return;
-    const batch = queue;
+    const group = queue;
     queue = [];
-    let result: ReturnType<typeof applyBatch>;
+    next = revision;
+    let outcomes: ReturnType<typeof runGroup>;
     try {
-      result = applyBatch(batch);
+      outcomes = runGroup(group);
     } catch (error) {
-      for (const pending of batch) pending.reject(error);
+      for (const pending of group) pending.reject(error);
       return;
     }
-    revision = result.next;
-    result.outcomes.forEach((outcome, i) => {
-      const pending = batch[i]!;
+    revision = next;
+    outcomes.forEach((outcome, i) => {
+      const pending = group[i]!;
       if ("error" in outcome) return pending.reject(outcome.error);
-      if (!pending.command.validateOnly) feed.publish(outcome.change);
-      pending.resolve(outcome.change);
+      for (const change of outcome.changes) feed.publish(change);
+      pending.resolve(outcome.value);
+    });
+  }
+
+  function enqueue<T>(operation: Operation<T>): Promise<T> {
+    if (closed) return Promise.reject(new Error("The store is closed"));
+    return new Promise<T>((resolve, reject) => {
+      queue.push({ operation, resolve: resolve as (value: unknown) => void, reject });
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flush);
+      }
     });
   }
 
   return {
     transition(command) {
-      if (closed) return Promise.reject(new Error("The store is closed"));
-      return new Promise((resolve, reject) => {
-        queue.push({ command, resolve, reject });
-        if (!flushScheduled) {
-          flushScheduled = true;
-          setImmediate(flush);
+      return enqueue(() => {
+        if (command.requestId === undefined || command.validateOnly) return apply(command);
+        const fingerprint = requestFingerprint(command);
+        const seen = selectRequest.get(command.requestId);
+        if (seen !== undefined) {
+          if (seen.fingerprint !== fingerprint) throw new RequestIdReusedError(command.requestId);
+          return changeFromRow(selectChange.get(seen.revision)!);
         }
+        const change = apply(command);
+        insertRequest.run(command.requestId, fingerprint, change.record.revision);
+        return change;
       });
     },
     async get(invocationId) {
@@ -193,12 +285,70 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       return { records: records.filter((r) => matchesRecordFilter(r, filter)), revision };
     },
     async readChanges(fromRevision, limit) {
+      if (fromRevision < oldest) throw new RevisionCompactedError(fromRevision, oldest);
       return selectChanges.all(fromRevision, limit).map(changeFromRow);
     },
     async readHistory(invocationId) {
-      return selectHistory.all(invocationId).map(changeFromRow);
+      return selectHistory.all(invocationId, invocationId).map(changeFromRow);
+    },
+    claimAvailable({ runnerId, maxCount, taskId }) {
+      return enqueue(() => {
+        const rows = taskId === "" ? selectAvailable.all(0, maxCount) : selectAvailableForTask.all(taskId, 0, maxCount);
+        return rows.map((row) => apply(claimCommand(recordFromRow(row), runnerId)));
+      });
+    },
+    heartbeat(runnerId) {
+      return enqueue(() => {
+        const at = now();
+        upsertRunner.run(runnerId, at.getTime());
+        return at;
+      });
+    },
+    recover(policy) {
+      return enqueue(() => {
+        const nowMs = now().getTime();
+        const pending = selectOldByStatus.all(InvocationStatus.PENDING, nowMs - policy.maxPendingMs);
+        const running = selectOldByStatus.all(InvocationStatus.RUNNING, nowMs - policy.runnerDeadAfterMs);
+        const changes: StoredChange[] = [];
+        for (const record of [...pending, ...running].map(recordFromRow)) {
+          const lastSeen = record.runnerId === null ? undefined : selectRunner.get(record.runnerId)?.last_seen_ms;
+          const reason = abandonedReason(record, policy, nowMs, lastSeen);
+          if (reason !== undefined) for (const command of recoveryCommands(record, reason)) changes.push(apply(command));
+        }
+        return changes;
+      });
+    },
+    acquireLease(name, holder, ttlMs) {
+      return enqueue(() => {
+        const nowMs = now().getTime();
+        const lease = selectLease.get(name);
+        if (lease !== undefined && lease.holder !== holder && lease.expires_ms > nowMs) return false;
+        upsertLease.run(name, holder, nowMs + ttlMs);
+        return true;
+      });
+    },
+    compact(policy) {
+      return enqueue(() => {
+        const nowMs = now().getTime();
+        const from = retainedFromRevision(policy, next, oldest, (ms) => firstChangeSince.get(ms)?.revision ?? next + 1, nowMs);
+        const changesRemoved = from > oldest ? deleteChangesBefore.run(from).changes : 0;
+        const requestIdsRemoved = from > oldest ? deleteRequestsBefore.run(from).changes : 0;
+        oldest = from;
+        upsertMeta.run("oldest", oldest);
+        upsertMeta.run("revision", next);
+        let invocationsPurged = 0;
+        if (policy.purgeFinalAfterMs !== undefined) {
+          for (const status of FINAL_STATUSES) {
+            for (const row of selectOldByStatus.all(status, nowMs - policy.purgeFinalAfterMs)) {
+              if (purgeable(recordFromRow(row), policy, nowMs)) invocationsPurged += deleteRecord.run(row.invocation_id).changes;
+            }
+          }
+        }
+        return { changesRemoved, invocationsPurged, requestIdsRemoved, oldestRevision: oldest };
+      });
     },
     currentRevision: () => revision,
+    oldestRevision: () => oldest,
     subscribe: feed.subscribe,
     async close() {
       if (closed) return;
