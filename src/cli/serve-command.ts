@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { createLogger, LOG_LEVELS, type LogLevel } from "../server/logger.js";
 import { serve } from "../server/serve.js";
 import { UsageError } from "./cli-error.js";
+import { parseDurationArgument, parseRetainArgument } from "./duration-argument.js";
 
 /** `pynenc-status serve --help`. */
 export const SERVE_HELP = `Usage: pynenc-status serve [flags]
@@ -20,6 +21,14 @@ Flags:
                                  with RESOURCE_EXHAUSTED (default 10000)
   --watch-progress-seconds S     an idle watch gets a progress mark this often (default 10)
   --shutdown-grace-seconds S     how long SIGINT/SIGTERM waits for calls in flight (default 5)
+  --max-pending-seconds S        PENDING longer than this is recovered: PENDING_RECOVERY, then
+                                 REROUTED (default 5, pynenc's max_pending_seconds)
+  --runner-dead-after-seconds S  RUNNING owned by a runner without a heartbeat for this long is
+                                 recovered: RUNNING_RECOVERY, then REROUTED (default 600)
+  --recovery-interval-seconds S  how often recovery and retention run (default 1)
+  --retain-changes N|DURATION    keep the last N changes, or those younger than DURATION such
+                                 as 24h (default 24h); older watch revisions are OUT_OF_RANGE
+  --purge-final-after DURATION   forget final invocations after this long (default 24h)
   -h, --help                     this text
 `;
 
@@ -43,6 +52,11 @@ export async function runServe(args: string[]): Promise<number> {
       "watch-buffer": { type: "string" },
       "watch-progress-seconds": { type: "string" },
       "shutdown-grace-seconds": { type: "string" },
+      "max-pending-seconds": { type: "string" },
+      "runner-dead-after-seconds": { type: "string" },
+      "recovery-interval-seconds": { type: "string" },
+      "retain-changes": { type: "string" },
+      "purge-final-after": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -63,6 +77,15 @@ export async function runServe(args: string[]): Promise<number> {
     watchBufferLimit: positiveNumber("--watch-buffer", values["watch-buffer"], 10_000),
     watchProgressIntervalMs: positiveNumber("--watch-progress-seconds", values["watch-progress-seconds"], 10) * 1000,
     shutdownGraceMs: positiveNumber("--shutdown-grace-seconds", values["shutdown-grace-seconds"], 5) * 1000,
+    recovery: {
+      maxPendingMs: positiveNumber("--max-pending-seconds", values["max-pending-seconds"], 5) * 1000,
+      runnerDeadAfterMs: positiveNumber("--runner-dead-after-seconds", values["runner-dead-after-seconds"], 600) * 1000,
+    },
+    maintenanceIntervalMs: positiveNumber("--recovery-interval-seconds", values["recovery-interval-seconds"], 1) * 1000,
+    retention: {
+      ...parseRetainArgument("--retain-changes", values["retain-changes"] ?? "24h"),
+      purgeFinalAfterMs: parseDurationArgument("--purge-final-after", values["purge-final-after"] ?? "24h"),
+    },
   });
   process.stdout.write(`listening on ${server.grpcAddress}\nlistening on ${server.httpAddress}\n`);
   logger.info("started", {

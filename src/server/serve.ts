@@ -1,5 +1,6 @@
 import { createStatusService } from "../service/status-service.js";
-import { openStore, type StatusStore } from "../store/index.js";
+import { openStore, type RecoveryPolicy, type RetentionPolicy, type StatusStore } from "../store/index.js";
+import { startMaintenance } from "./maintenance.js";
 import { formatAddress, parseListenAddress } from "./address.js";
 import { createGrpcServer } from "./grpc-server.js";
 import { createHttpServer } from "./http-server.js";
@@ -12,15 +13,28 @@ export interface ServeOptions {
   readonly listen?: string;
   /** Connect and gRPC-Web address, default 127.0.0.1:8080. */
   readonly httpListen?: string;
-  /** `memory` or `sqlite:PATH`, default sqlite:./pynenc-status.db. */
+  /** `memory`, `sqlite:PATH` or `redis://HOST:PORT/DB`, default sqlite:./pynenc-status.db. */
   readonly store?: string;
+  /** Key prefix in Redis. */
+  readonly redisPrefix?: string;
   readonly logger: Logger;
   readonly maxMessageBytes?: number;
   readonly watchBufferLimit?: number;
   readonly watchProgressIntervalMs?: number;
   /** How long shutdown waits for calls in flight before cutting them off. */
   readonly shutdownGraceMs?: number;
+  /** When invocations count as abandoned; default pynenc's (5 s pending, 10 min silent runner). */
+  readonly recovery?: RecoveryPolicy;
+  /** What the store keeps; default 24 hours of changes, final invocations purged after 24 hours. */
+  readonly retention?: RetentionPolicy;
+  /** How often recovery and retention run (default 1 s). */
+  readonly maintenanceIntervalMs?: number;
 }
+
+/** pynenc's defaults: max_pending_seconds 5, a runner is dead after 10 minutes of silence. */
+export const DEFAULT_RECOVERY: RecoveryPolicy = { maxPendingMs: 5_000, runnerDeadAfterMs: 600_000 };
+/** A day of changes and of final invocations (pynenc purges final invocations after 24 hours). */
+export const DEFAULT_RETENTION: RetentionPolicy = { maxAgeMs: 86_400_000, purgeFinalAfterMs: 86_400_000 };
 
 /** A server that is accepting calls on both ports. */
 export interface RunningServer {
@@ -37,7 +51,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const grpcListen = parseListenAddress(options.listen ?? "127.0.0.1:50051");
   const httpListen = parseListenAddress(options.httpListen ?? "127.0.0.1:8080");
   const storeSpec = options.store ?? "sqlite:./pynenc-status.db";
-  const store = openStore(storeSpec);
+  const store = await openStore(storeSpec, { redisPrefix: options.redisPrefix });
   const shutdown = new AbortController();
   const handlers = createStatusService({
     store,
@@ -58,6 +72,15 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     await store.close();
     throw error;
   }
+  const maintenance = startMaintenance(
+    store,
+    {
+      recovery: options.recovery ?? DEFAULT_RECOVERY,
+      retention: options.retention ?? DEFAULT_RETENTION,
+      intervalMs: options.maintenanceIntervalMs ?? 1_000,
+    },
+    logger,
+  );
   for (const service of ["", StatusService.typeName]) grpcServer.health.setStatus(service, "SERVING");
   const grpcAddress = formatAddress(grpcListen.host, grpcPort);
   const httpAddress = formatAddress(httpListen.host, httpPort);
@@ -82,6 +105,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
           }),
           httpServer.close(grace),
         ]);
+        await maintenance.stop();
         await store.close();
         logger.info("stopped", { grpc: grpcAddress, http: httpAddress });
       })();

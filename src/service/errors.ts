@@ -8,6 +8,7 @@ import {
 import { InvocationStatusOwnershipError, InvocationStatusTransitionError } from "../core/index.js";
 import {
   InvocationNotFoundError,
+  RequestIdReusedError,
   RevisionCompactedError,
   RevisionMismatchError,
   WatcherTooSlowError,
@@ -27,7 +28,6 @@ export type ErrorReason =
   | "REVISION_COMPACTED"
   | "WATCHER_TOO_SLOW"
   | "REQUEST_ID_REUSED"
-  | "UNIMPLEMENTED"
   | "UNAVAILABLE";
 
 type Detail = { desc: DescMessage; value: MessageInitShape<DescMessage> };
@@ -126,6 +126,10 @@ export function connectErrorFrom(error: unknown, invocationId = ""): ConnectErro
       [],
       error,
     );
+  }
+  if (error instanceof RequestIdReusedError) {
+    // The key names another request: a client bug, not a state to wait out.
+    return statusError(Code.InvalidArgument, "REQUEST_ID_REUSED", error.message, { requestId: error.requestId }, [], error);
   }
   if (error instanceof WatcherTooSlowError) {
     // Nothing was lost: the client resumes with start_revision = lastSentRevision + 1.

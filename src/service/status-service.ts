@@ -1,7 +1,10 @@
 import { create } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
+  ClaimAvailableResponseSchema,
   DescribeStateMachineResponseSchema,
+  HeartbeatResponseSchema,
   GetHistoryResponseSchema,
   GetResponseSchema,
   HistoryEntrySchema,
@@ -31,6 +34,7 @@ import { connectErrorFrom, invalidArgument, statusError } from "./errors.js";
 import { pageTokenFromPosition, pageTokenToPosition } from "./page-token.js";
 import { changeToProto, definitionToProto, recordToProto, statusToProto } from "./proto-conversions.js";
 import {
+  claimCount,
   optionalId,
   optionalRunnerId,
   pageSize,
@@ -68,10 +72,6 @@ export interface StatusServiceHandlers {
     request: DescribeStateMachineRequest,
     context: RpcContext,
   ): Promise<DescribeStateMachineResponse>;
-}
-
-function unimplemented(what: string) {
-  return statusError(Code.Unimplemented, "UNIMPLEMENTED", `${what} is not implemented yet`, { feature: what });
 }
 
 const DESCRIBE_RESPONSE = create(DescribeStateMachineResponseSchema, {
@@ -114,8 +114,8 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
             ? undefined
             : revisionNumber("expected_revision", request.expectedRevision),
         validateOnly: request.validateOnly,
+        requestId: optionalId("request_id", request.requestId) || undefined,
       };
-      if (request.requestId !== "") throw unimplemented("request_id");
       let change: StoredChange;
       try {
         change = await store.transition(command);
@@ -226,12 +226,18 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
       return DESCRIBE_RESPONSE;
     },
 
-    async claimAvailable() {
-      throw unimplemented("ClaimAvailable");
+    async claimAvailable(request) {
+      const runnerId = requireId("runner_id", request.runnerId);
+      const maxCount = claimCount("max_count", request.maxCount);
+      const taskId = optionalId("task_id", request.taskId);
+      const changes = await store.claimAvailable({ runnerId, maxCount, taskId });
+      return create(ClaimAvailableResponseSchema, { records: changes.map((c) => recordToProto(c.record)) });
     },
 
-    async heartbeat() {
-      throw unimplemented("Heartbeat");
+    async heartbeat(request) {
+      const runnerId = requireId("runner_id", request.runnerId);
+      const serverTime = await store.heartbeat(runnerId);
+      return create(HeartbeatResponseSchema, { serverTime: timestampFromDate(serverTime) });
     },
   };
 }

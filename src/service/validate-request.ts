@@ -43,6 +43,15 @@ export function pageSize(field: string, value: number): number {
   return value === 0 ? DEFAULT_PAGE_SIZE : Math.min(value, MAX_PAGE_SIZE);
 }
 
+/** The most invocations one ClaimAvailable takes. */
+export const MAX_CLAIM_COUNT = 1000;
+
+/** A claim size: 0 means 1, larger than the maximum means the maximum. */
+export function claimCount(field: string, value: number): number {
+  if (value < 0) throw invalidArgument(field, "must not be negative");
+  return value === 0 ? 1 : Math.min(value, MAX_CLAIM_COUNT);
+}
+
 /** A revision the store can hold as a number. */
 export function revisionNumber(field: string, value: bigint): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidArgument(field, "is beyond any revision");

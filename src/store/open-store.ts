@@ -7,8 +7,14 @@ export class StoreSpecError extends Error {
   override name = "StoreSpecError";
 }
 
+/** Options that only some backends read. */
+export interface OpenStoreOptions {
+  /** Key prefix of the Redis backend. */
+  readonly redisPrefix?: string;
+}
+
 /** Open the store a `--store` value names: `memory` or `sqlite:PATH`. */
-export function openStore(spec: string): StatusStore {
+export async function openStore(spec: string, _options: OpenStoreOptions = {}): Promise<StatusStore> {
   if (spec === "memory") return createMemoryStore();
   if (spec.startsWith("sqlite:") && spec.length > "sqlite:".length) {
     return createSqliteStore(spec.slice("sqlite:".length));

@@ -25,6 +25,8 @@ export async function startTestServer(options: Partial<Omit<ServeOptions, "logge
     store: "memory",
     logger: createLogger("warn", (line) => logs.push(line)),
     shutdownGraceMs: 1_000,
+    // Tests that are not about recovery must not see it move their invocations on.
+    recovery: { maxPendingMs: 3_600_000, runnerDeadAfterMs: 3_600_000 },
     ...options,
   });
   const http = `http://${server.httpAddress}`;

@@ -23,7 +23,11 @@ export interface ServerProcess {
 export async function startServerProcess(flags: string[], timeoutMs = 20_000): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "src/cli/main.ts", "serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", ...flags],
+    // Recovery is off unless a test asks for it (a later flag wins), so slow machines do not trip it.
+    [
+      "--import", "tsx", "src/cli/main.ts", "serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+      "--max-pending-seconds", "3600", "--runner-dead-after-seconds", "3600", ...flags,
+    ],
     { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
