@@ -48,7 +48,8 @@ describe.runIf(toolAvailable(GRPCURL, "grpcurl"))("grpcurl, with no proto file (
       expect(result.code, `${command}\n${result.stderr}`).toBe(expectedCode);
       outputs.push(result.stdout);
     }
-    const [list, describeOut, health, registered, pending, , got, dry, done, history, available, machine, watch] = outputs;
+    const [list, describeOut, health, registered, pending, , got, dry, done, history, , available, claimed, heartbeat, machine, watch] =
+      outputs;
     expect(list!.split("\n")).toEqual(expect.arrayContaining(["pynenc.status.v1.StatusService", "grpc.health.v1.Health"]));
     expect(describeOut).toContain("rpc Transition ( .pynenc.status.v1.TransitionRequest )");
     expect(JSON.parse(health!)).toEqual({ status: "SERVING" });
@@ -58,7 +59,9 @@ describe.runIf(toolAvailable(GRPCURL, "grpcurl"))("grpcurl, with no proto file (
     expect(JSON.parse(dry!).record.status).toBe("INVOCATION_STATUS_SUCCESS");
     expect(JSON.parse(done!).record).toMatchObject({ status: "INVOCATION_STATUS_SUCCESS", revision: "4" });
     expect(JSON.parse(history!).entries).toHaveLength(4);
-    expect(JSON.parse(available!)).toMatchObject({ revision: "4" });
+    expect(JSON.parse(available!)).toMatchObject({ revision: "5", records: [{ invocationId: "inv-2" }] });
+    expect(JSON.parse(claimed!).records).toMatchObject([{ invocationId: "inv-2", status: "INVOCATION_STATUS_PENDING", runnerId: "runner-a" }]);
+    expect(JSON.parse(heartbeat!).serverTime).toMatch(/^\d{4}-/);
     expect(JSON.parse(machine!).definitions).toHaveLength(14);
     const watched = [...watch!.matchAll(/"revision": "(\d+)"/g)].map((m) => m[1]);
     expect(watched.slice(0, 4)).toEqual(["1", "2", "3", "4"]);
