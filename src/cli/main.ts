@@ -6,6 +6,7 @@ import {
   transitionCommand,
   type ClientCommand,
 } from "./client-commands.js";
+import { runRender } from "./render-command.js";
 import { runServe, SERVE_HELP } from "./serve-command.js";
 import { watchCommand } from "./watch-command.js";
 
@@ -19,6 +20,7 @@ Commands:
   transition       move an invocation to a new status
   list-available   print the invocations available for run
   watch            print changes as they happen
+  render           draw the state machine (mermaid, dot or svg)
 
 Run "pynenc-status COMMAND --help" for a command's flags.
 `;
@@ -37,6 +39,15 @@ async function main(argv: string[]): Promise<number> {
     return command === undefined ? 2 : 0;
   }
   if (command === "serve") return runServe(args);
+  if (command === "render") {
+    try {
+      return await runRender(args);
+    } catch (error) {
+      if (error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) throw error;
+      process.stderr.write(`error: ${describeError(error, "")}\n`);
+      return 1;
+    }
+  }
   const clientCommand = CLIENT_COMMANDS[command];
   if (clientCommand === undefined) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   const parsed = await clientCommand.run(args);

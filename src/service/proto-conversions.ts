@@ -9,7 +9,13 @@ import {
   type StatusDefinition as ProtoStatusDefinition,
   type StatusRecord,
 } from "../../gen/ts/pynenc/status/v1/status_pb.js";
-import { ALL_STATUSES, type InvocationStatus, type StatusDefinition } from "../core/index.js";
+import {
+  ALL_STATUSES,
+  STATUS_CONFIG,
+  type InvocationStatus,
+  type StatusDefinition,
+  type StatusDefinitionTable,
+} from "../core/index.js";
 import type { StoredChange, StoredRecord } from "../store/index.js";
 
 const PREFIX = "INVOCATION_STATUS_";
@@ -83,4 +89,23 @@ export function definitionToProto(status: InvocationStatus, definition: StatusDe
     releasesOwnership: definition.releasesOwnership,
     overridesOwnership: definition.overridesOwnership,
   });
+}
+
+/** The core definitions table from DescribeStateMachine's answer (the new-invocation row added). */
+export function definitionsFromProto(definitions: readonly ProtoStatusDefinition[]): StatusDefinitionTable {
+  const table = new Map<InvocationStatus | null, StatusDefinition>([[null, STATUS_CONFIG.getDefinition(null)]]);
+  for (const d of definitions) {
+    const status = statusFromProto(d.status);
+    if (status === undefined) continue;
+    table.set(status, {
+      allowedTransitions: new Set(d.allowedTransitions.flatMap((t) => statusFromProto(t) ?? [])),
+      isFinal: d.isFinal,
+      availableForRun: d.availableForRun,
+      requiresOwnership: d.requiresOwnership,
+      acquiresOwnership: d.acquiresOwnership,
+      releasesOwnership: d.releasesOwnership,
+      overridesOwnership: d.overridesOwnership,
+    });
+  }
+  return table;
 }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { stateDiagramDot, stateDiagramMermaid } from "../../src/core/index.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 import { REPO_ROOT, startServerProcess } from "../helpers/server-process.js";
 
@@ -38,7 +39,7 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe("pynenc-status command line", () => {
-  test.each([[["--help"]], [["serve", "--help"]], [["get", "--help"]], [["transition", "--help"]], [["list-available", "--help"]], [["watch", "--help"]]])(
+  test.each([[["--help"]], [["serve", "--help"]], [["get", "--help"]], [["transition", "--help"]], [["list-available", "--help"]], [["watch", "--help"]], [["render", "--help"]]])(
     "%j prints usage and exits 0",
     async (args) => {
       const result = await cli(args);
@@ -46,6 +47,21 @@ describe("pynenc-status command line", () => {
       expect(result.stdout).toMatch(/^Usage: pynenc-status/);
     },
   );
+
+  test("render draws the state machine as Mermaid, DOT and SVG, locally or from a server", async () => {
+    const mermaid = await cli(["render"]);
+    expect(mermaid.stdout).toBe(stateDiagramMermaid());
+    const fromServer = await cli(["render", "--format", "mermaid", "--server", target]);
+    expect(fromServer.stdout).toBe(mermaid.stdout);
+    const dot = await cli(["render", "--format", "dot"]);
+    expect(dot.stdout).toBe(stateDiagramDot());
+    expect(dot.stdout).toContain("running -> running_recovery [style=dashed];");
+    const svg = await cli(["render", "--format", "svg", "--server", target]);
+    expect(svg.code).toBe(0);
+    expect(svg.stdout).toContain("<svg");
+    for (const status of ["registered", "running_recovery", "concurrency_controlled_final"]) expect(svg.stdout).toContain(`>${status}</text>`);
+    expect((await cli(["render", "--format", "png"])).code).toBe(2);
+  });
 
   test("an unknown command or flag is a usage error (exit 2)", async () => {
     expect((await cli(["frobnicate"])).code).toBe(2);

@@ -1,0 +1,52 @@
+import { parseArgs } from "node:util";
+import { instance as graphviz } from "@viz-js/viz";
+import {
+  STATUS_CONFIG,
+  StatusConfiguration,
+  stateDiagramDot,
+  stateDiagramMermaid,
+} from "../core/index.js";
+import { definitionsFromProto } from "../service/proto-conversions.js";
+import { UsageError } from "./cli-error.js";
+import { createStatusClient } from "./client-commands.js";
+
+/** `pynenc-status render --help`. */
+export const RENDER_HELP = `Usage: pynenc-status render [--format mermaid|dot|svg] [--server HOST:PORT]
+
+Draw the state machine, as pynenc's own "status render" does: from this build's definitions,
+or with --server from a running server's DescribeStateMachine.
+
+Flags:
+  --format mermaid|dot|svg   Mermaid state diagram, Graphviz DOT, or SVG drawn by Graphviz
+                             (default mermaid)
+  --server HOST:PORT         ask this server for its definitions
+`;
+
+const FORMATS = ["mermaid", "dot", "svg"] as const;
+
+/** Run `render`: print the diagram on stdout. */
+export async function runRender(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: { format: { type: "string" }, server: { type: "string" }, help: { type: "boolean", short: "h" } },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(RENDER_HELP);
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError("render takes no positional arguments");
+  const format = (values.format ?? "mermaid") as (typeof FORMATS)[number];
+  if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(", ")}`);
+  let config = STATUS_CONFIG;
+  if (values.server !== undefined) {
+    const { definitions } = await createStatusClient(values.server).describeStateMachine({});
+    // Checked like a table loaded at start-up: a server's answer must be a consistent state machine.
+    config = new StatusConfiguration(definitionsFromProto(definitions));
+  }
+  if (format === "mermaid") process.stdout.write(stateDiagramMermaid(config));
+  else if (format === "dot") process.stdout.write(stateDiagramDot(config));
+  else process.stdout.write((await graphviz()).renderString(stateDiagramDot(config), { format: "svg" }));
+  return 0;
+}
