@@ -14,6 +14,8 @@ export function processCpuSeconds(pid: number): number {
 /** The result of one measured run. */
 export interface LoadResult {
   readonly calls: number;
+  /** Invocations registered or claimed (register and claim runs). */
+  readonly items?: number;
   readonly seconds: number;
   readonly serverCpuSeconds: number;
   readonly errors: number;
@@ -30,7 +32,9 @@ export function buildLoadgen(): void {
 /** Options of one load generator run. */
 export interface LoadgenRun {
   readonly target: string;
-  readonly method: "noop" | "transition";
+  readonly method: "noop" | "transition" | "register" | "claim";
+  /** max_count of each ClaimAvailable. */
+  readonly batch?: number;
   readonly inFlight: number;
   readonly seconds: number;
   readonly prefix: string;
@@ -41,13 +45,16 @@ export async function runLoadgen(serverPid: number, run: LoadgenRun): Promise<Lo
   const cpuBefore = processCpuSeconds(serverPid);
   const { stdout } = await promisify(execFile)(
     BINARY,
-    ["-target", run.target, "-method", run.method, "-in-flight", String(run.inFlight), "-duration", `${run.seconds}s`, "-prefix", run.prefix],
+    [
+      "-target", run.target, "-method", run.method, "-in-flight", String(run.inFlight),
+      "-duration", `${run.seconds}s`, "-prefix", run.prefix, "-batch", String(run.batch ?? 10),
+    ],
     // One core for the load, the other for the server.
     { env: { ...process.env, GOMAXPROCS: "1" } },
   );
   const serverCpuSeconds = processCpuSeconds(serverPid) - cpuBefore;
-  const { calls, errors, seconds } = JSON.parse(stdout) as { calls: number; errors: number; seconds: number };
-  return { calls, errors, seconds, serverCpuSeconds };
+  const { calls, items, errors, seconds } = JSON.parse(stdout) as LoadResult;
+  return { calls, items, errors, seconds, serverCpuSeconds };
 }
 
 /** Add up runs of one case. */

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startServerProcess } from "../test/helpers/server-process.js";
+import { benchRecoveryScan } from "./recovery-scan.js";
 import { buildLoadgen, runLoadgen, sumResults, type LoadResult } from "./loadgen.js";
 
 /**
@@ -51,6 +52,23 @@ async function benchStore(name: string, store: string): Promise<void> {
   await server.stop();
 }
 
+async function benchClaims(): Promise<void> {
+  console.log("\n### ClaimAvailable (SQLite, max_count 10, every runner claiming until nothing is left)\n");
+  console.log("| runners | invocations claimed/s | ClaimAvailable calls/s | server CPU µs/invocation | errors |\n|---|---|---|---|---|");
+  for (const runners of [1, 8, 32]) {
+    const server = await startServerProcess(["--store", `sqlite:${join(dir, `claim-${runners}.db`)}`, "--log-level", "warn"]);
+    const pid = server.child.pid!;
+    const registered = await runLoadgen(pid, { target: server.grpcAddress, method: "register", inFlight: 64, seconds: 3, prefix: "c" });
+    const claims = await runLoadgen(pid, { target: server.grpcAddress, method: "claim", inFlight: runners, seconds: 60, prefix: "c" });
+    if (claims.items !== registered.items) throw new Error(`claimed ${claims.items} of ${registered.items} registered`);
+    console.log(
+      `| ${runners} | ${(claims.items! / claims.seconds).toFixed(0)} | ${(claims.calls / claims.seconds).toFixed(0)} | ` +
+        `${((claims.serverCpuSeconds / claims.items!) * 1e6).toFixed(1)} | ${claims.errors} |`,
+    );
+    await server.stop();
+  }
+}
+
 async function benchWatchFanOut(): Promise<void> {
   const server = await startServerProcess(["--store", `sqlite:${join(dir, "fanout.db")}`, "--log-level", "warn"]);
   const pid = server.child.pid!;
@@ -80,6 +98,8 @@ console.log(`pynenc-status bench: ${SECONDS}s per case, node ${process.version},
 try {
   if ("memory".includes(filter)) await benchStore("memory store", "memory");
   if ("sqlite".includes(filter)) await benchStore("SQLite store (WAL, synchronous=FULL)", `sqlite:${join(dir, "bench.db")}`);
+  if ("claim".includes(filter)) await benchClaims();
+  if ("recovery".includes(filter)) await benchRecoveryScan(join(dir, "recovery.db"));
   if ("watch".includes(filter)) await benchWatchFanOut();
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -21,6 +21,7 @@ import (
 
 type result struct {
 	Calls   int64   `json:"calls"`
+	Items   int64   `json:"items"` // invocations claimed (claim) or registered (register)
 	Errors  int64   `json:"errors"`
 	Seconds float64 `json:"seconds"`
 }
@@ -38,11 +39,13 @@ var lifecycle = []struct {
 
 func main() {
 	target := flag.String("target", "127.0.0.1:50051", "the server's gRPC port")
-	method := flag.String("method", "noop", "noop (grpc.health.v1.Health/Check), transition, get (of invocation PREFIX) or describe")
+	method := flag.String("method", "noop", "noop (grpc.health.v1.Health/Check), transition (lifecycles), register, "+
+		"claim (until nothing is left), get (of invocation PREFIX) or describe")
 	inFlight := flag.Int("in-flight", 16, "calls kept in flight")
 	duration := flag.Duration("duration", 3*time.Second, "how long to keep calling")
 	prefix := flag.String("prefix", "bench", "invocation id prefix (unique per run)")
 	connections := flag.Int("connections", 1, "HTTP/2 connections to spread calls over")
+	batch := flag.Int("batch", 10, "max_count of each ClaimAvailable (claim)")
 	flag.Parse()
 
 	conns := make([]*grpc.ClientConn, *connections)
@@ -56,7 +59,7 @@ func main() {
 		conns[i] = conn
 	}
 
-	var calls, errors atomic.Int64
+	var calls, errors, items atomic.Int64
 	// Calls carry no deadline (a server rounding it would fail calls early); the loop just stops.
 	ctx := context.Background()
 	deadline := time.Now().Add(*duration)
@@ -79,6 +82,26 @@ func main() {
 					_, err = status.DescribeStateMachine(ctx, &statusv1.DescribeStateMachineRequest{})
 				case "get":
 					_, err = status.Get(ctx, &statusv1.GetRequest{InvocationId: *prefix})
+				case "register":
+					_, err = status.Transition(ctx, &statusv1.TransitionRequest{
+						InvocationId: fmt.Sprintf("%s-%d-%d", *prefix, w, i),
+						Status:       statusv1.InvocationStatus_INVOCATION_STATUS_REGISTERED,
+					})
+					if err == nil {
+						items.Add(1)
+					}
+				case "claim":
+					var claimed *statusv1.ClaimAvailableResponse
+					claimed, err = status.ClaimAvailable(ctx, &statusv1.ClaimAvailableRequest{
+						RunnerId: fmt.Sprintf("%s-runner-%d", *prefix, w), MaxCount: int32(*batch),
+					})
+					if err == nil {
+						items.Add(int64(len(claimed.GetRecords())))
+						if len(claimed.GetRecords()) == 0 {
+							calls.Add(1)
+							return // nothing left to claim
+						}
+					}
 				default:
 					step := lifecycle[i%len(lifecycle)]
 					req := &statusv1.TransitionRequest{
@@ -101,6 +124,6 @@ func main() {
 		}(w)
 	}
 	wg.Wait()
-	out, _ := json.Marshal(result{Calls: calls.Load(), Errors: errors.Load(), Seconds: time.Since(start).Seconds()})
+	out, _ := json.Marshal(result{Calls: calls.Load(), Items: items.Load(), Errors: errors.Load(), Seconds: time.Since(start).Seconds()})
 	fmt.Println(string(out))
 }
