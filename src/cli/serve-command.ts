@@ -14,6 +14,10 @@ Flags:
   --listen HOST:PORT             gRPC port (default 127.0.0.1:50051; port 0 picks a free one)
   --http-listen HOST:PORT        Connect and gRPC-Web port (default 127.0.0.1:8080)
   --store memory|sqlite:PATH     where statuses live (default sqlite:./pynenc-status.db)
+  --sqlite-synchronous full|normal
+                                 full: answer once the commit is on disk (survives a power cut);
+                                 normal: once it is in the WAL (survives kill -9 of the server,
+                                 not of the machine); default full
   --log-level debug|info|warn|error
                                  least severe log line written to stderr (default info)
   --max-message-bytes N          largest request or response (default 4194304)
@@ -48,6 +52,7 @@ export async function runServe(args: string[]): Promise<number> {
       "http-listen": { type: "string" },
       store: { type: "string" },
       "log-level": { type: "string" },
+      "sqlite-synchronous": { type: "string" },
       "max-message-bytes": { type: "string" },
       "watch-buffer": { type: "string" },
       "watch-progress-seconds": { type: "string" },
@@ -68,10 +73,15 @@ export async function runServe(args: string[]): Promise<number> {
   const level = (values["log-level"] ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
   const logger = createLogger(level);
+  const sqliteSynchronous = values["sqlite-synchronous"] ?? "full";
+  if (sqliteSynchronous !== "full" && sqliteSynchronous !== "normal") {
+    throw new UsageError("--sqlite-synchronous must be full or normal");
+  }
   const server = await serve({
     listen: values.listen,
     httpListen: values["http-listen"],
     store: values.store,
+    sqliteSynchronous,
     logger,
     maxMessageBytes: positiveNumber("--max-message-bytes", values["max-message-bytes"], 4 * 1024 * 1024),
     watchBufferLimit: positiveNumber("--watch-buffer", values["watch-buffer"], 10_000),

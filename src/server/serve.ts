@@ -17,6 +17,8 @@ export interface ServeOptions {
   readonly store?: string;
   /** Key prefix in Redis. */
   readonly redisPrefix?: string;
+  /** SQLite durability: `full` (default, survives a power cut) or `normal` (survives kill -9). */
+  readonly sqliteSynchronous?: "full" | "normal";
   readonly logger: Logger;
   readonly maxMessageBytes?: number;
   readonly watchBufferLimit?: number;
@@ -51,7 +53,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const grpcListen = parseListenAddress(options.listen ?? "127.0.0.1:50051");
   const httpListen = parseListenAddress(options.httpListen ?? "127.0.0.1:8080");
   const storeSpec = options.store ?? "sqlite:./pynenc-status.db";
-  const store = await openStore(storeSpec, { redisPrefix: options.redisPrefix });
+  const store = await openStore(storeSpec, { redisPrefix: options.redisPrefix, sqliteSynchronous: options.sqliteSynchronous });
   const shutdown = new AbortController();
   const handlers = createStatusService({
     store,

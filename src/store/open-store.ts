@@ -11,13 +11,15 @@ export class StoreSpecError extends Error {
 export interface OpenStoreOptions {
   /** Key prefix of the Redis backend. */
   readonly redisPrefix?: string;
+  /** When the SQLite backend answers: once on disk (`full`) or once in the WAL (`normal`). */
+  readonly sqliteSynchronous?: "full" | "normal";
 }
 
 /** Open the store a `--store` value names: `memory` or `sqlite:PATH`. */
-export async function openStore(spec: string, _options: OpenStoreOptions = {}): Promise<StatusStore> {
+export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<StatusStore> {
   if (spec === "memory") return createMemoryStore();
   if (spec.startsWith("sqlite:") && spec.length > "sqlite:".length) {
-    return createSqliteStore(spec.slice("sqlite:".length));
+    return createSqliteStore(spec.slice("sqlite:".length), { synchronous: options.sqliteSynchronous });
   }
   throw new StoreSpecError(`Unknown store ${JSON.stringify(spec)}: use memory or sqlite:PATH`);
 }

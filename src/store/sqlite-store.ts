@@ -19,6 +19,12 @@ import { FINAL_STATUSES } from "./final-statuses.js";
 export interface SqliteStoreOptions {
   /** Clock for record timestamps, heartbeats and leases. */
   now?: () => Date;
+  /**
+   * `full` (default): a call is answered once its commit is on disk, so it survives a power cut.
+   * `normal`: answered once written to the WAL; survives `kill -9` of the server but the last
+   * commits may be lost if the machine itself goes down. SQLite's synchronous pragma.
+   */
+  synchronous?: "full" | "normal";
 }
 
 interface RecordRow {
@@ -82,7 +88,7 @@ export class StoreLockedError extends Error {
 }
 
 /**
- * Create a store in a SQLite file (WAL, synchronous=FULL: a resolved call is on disk). Calls that
+ * Create a store in a SQLite file (WAL; synchronous FULL unless asked: a resolved call is on disk). Calls that
  * arrive together run one after another in one SQLite transaction, so durability costs one fsync
  * per group, not per call. One server owns the file: a second one is refused (StoreLockedError),
  * since revisions are handed out by the process that owns it.
@@ -96,7 +102,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     // this process's memory; BEGIN EXCLUSIVE takes the lock now rather than at the first write.
     db.pragma("locking_mode = EXCLUSIVE");
     db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
+    db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
     db.exec("BEGIN EXCLUSIVE; COMMIT");
     db.exec(SQLITE_SCHEMA);
   } catch (error) {

@@ -15,9 +15,9 @@ function clientFor(address: string) {
 }
 
 describe("durability of the SQLite store (a real server process)", () => {
-  test("every transition acknowledged before kill -9 is there after a restart, and revisions go on", async () => {
-    const db = join(dir, "kill.db");
-    const server = await startServerProcess(["--store", `sqlite:${db}`]);
+  test.each(["full", "normal"])("--sqlite-synchronous %s: every transition acknowledged before kill -9 is there after a restart, and revisions go on", async (mode) => {
+    const db = join(dir, `kill-${mode}.db`);
+    const server = await startServerProcess(["--store", `sqlite:${db}`, "--sqlite-synchronous", mode]);
     const client = clientFor(server.grpcAddress);
     const acknowledged = new Map<string, { status: S; revision: bigint }>();
     let stop = false;
