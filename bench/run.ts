@@ -27,8 +27,8 @@ function row(name: string, r: LoadResult, baseline?: LoadResult): string {
   return `| ${name} | ${(r.calls / r.seconds).toFixed(0)} | ${cpuMicros(r).toFixed(1)} | ${ratio} | ${r.errors} |`;
 }
 
-async function benchStore(name: string, store: string): Promise<void> {
-  const server = await startServerProcess(["--store", store, "--log-level", "warn"]);
+async function benchStore(name: string, flags: string[]): Promise<void> {
+  const server = await startServerProcess([...flags, "--log-level", "warn"]);
   const pid = server.child.pid!;
   const target = server.grpcAddress;
   console.log(`\n### ${name}\n`);
@@ -96,8 +96,12 @@ async function benchWatchFanOut(): Promise<void> {
 buildLoadgen();
 console.log(`pynenc-status bench: ${SECONDS}s per case, node ${process.version}, ${new Date().toISOString()}`);
 try {
-  if ("memory".includes(filter)) await benchStore("memory store", "memory");
-  if ("sqlite".includes(filter)) await benchStore("SQLite store (WAL, synchronous=FULL)", `sqlite:${join(dir, "bench.db")}`);
+  if ("memory".includes(filter)) await benchStore("memory store", ["--store", "memory"]);
+  if ("sqlite".includes(filter)) {
+    const sqlite = (mode: string) => ["--store", `sqlite:${join(dir, `bench-${mode}.db`)}`, "--sqlite-synchronous", mode];
+    await benchStore("SQLite store, --sqlite-synchronous full (default: answered once on disk)", sqlite("full"));
+    await benchStore("SQLite store, --sqlite-synchronous normal (answered once in the WAL)", sqlite("normal"));
+  }
   if ("claim".includes(filter)) await benchClaims();
   if ("recovery".includes(filter)) await benchRecoveryScan(join(dir, "recovery.db"));
   if ("watch".includes(filter)) await benchWatchFanOut();
