@@ -3,9 +3,10 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { stateDiagramMermaid } from "../src/core/index.js";
 import { SERVE_HELP } from "../src/cli/serve-command.js";
+import { README } from "./helpers/readme.js";
 import { REPO_ROOT } from "./helpers/server-process.js";
 
-const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+const readme = README;
 
 describe("README", () => {
   test("starts with what the service is and the two command lines for a fresh clone", () => {

@@ -1,25 +1,19 @@
-import { spawn, execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { stateDiagramDot, stateDiagramMermaid } from "../../src/core/index.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 import { REPO_ROOT, startServerProcess } from "../helpers/server-process.js";
+import { run } from "../helpers/toolchain.js";
 
 const CLI = ["--import", "tsx", "src/cli/main.ts"];
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [...CLI, ...args], { cwd: REPO_ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function cli(args: string[]) {
+  return run(process.execPath, [...CLI, ...args]);
 }
 
 async function freePort(): Promise<number> {

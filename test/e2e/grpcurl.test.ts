@@ -1,32 +1,21 @@
-import { execFile } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { promisify } from "node:util";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ServerReflection as ReflectionV1 } from "../../gen/ts/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
-import { REPO_ROOT } from "../helpers/server-process.js";
-import { GRPCURL, toolAvailable } from "../helpers/tools.js";
+import { readmeBlock } from "../helpers/readme.js";
+import { GRPCURL, run as runCommand, toolAvailable } from "../helpers/toolchain.js";
 
-/** The commands of the README block marked `<!-- readme-test: NAME -->`, one per line. */
-function readmeCommands(name: string): string[] {
-  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
-  const match = new RegExp(`<!-- readme-test: ${name} -->\\n\`\`\`sh\\n([\\s\\S]*?)\`\`\``).exec(readme);
-  if (match === null) throw new Error(`README has no block ${name}`);
-  return match[1]!.split("\n").filter((line) => line.trim() !== "" && !line.startsWith("#"));
+/** The commands of the README's grpcurl tour, one per line. */
+function readmeCommands(): string[] {
+  return readmeBlock("grpcurl")
+    .split("\n")
+    .filter((line) => line.trim() !== "" && !line.startsWith("#"));
 }
 
-async function shell(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)("bash", ["-c", command], { cwd: REPO_ROOT });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function shell(command: string) {
+  return runCommand("bash", ["-c", command]);
 }
 
 let server: TestServer;
@@ -41,7 +30,7 @@ describe.runIf(toolAvailable(GRPCURL, "grpcurl"))("grpcurl, with no proto file (
 
   test("every command of the README's grpcurl tour works, in order", async () => {
     const outputs: string[] = [];
-    for (const command of readmeCommands("grpcurl")) {
+    for (const command of readmeCommands()) {
       const result = await run(command);
       // -max-time ends the watch stream: grpcurl reports DeadlineExceeded after printing it.
       const expectedCode = command.includes("-max-time") ? 68 : 0;

@@ -1,0 +1,13 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT } from "./server-process.js";
+
+/** The README, as a new user reads it. */
+export const README = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+
+/** The code of the README block marked `<!-- readme-test: NAME -->`, exactly as written. */
+export function readmeBlock(name: string): string {
+  const match = new RegExp(`<!-- readme-test: ${name} -->\\n\`\`\`\\w+\\n([\\s\\S]*?)\`\`\``).exec(README);
+  if (match === null) throw new Error(`README has no block marked readme-test: ${name}`);
+  return match[1]!;
+}
