@@ -1,13 +1,12 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { stateDiagramDot, stateDiagramMermaid } from "../../src/core/index.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
-import { REPO_ROOT, startServerProcess } from "../helpers/server-process.js";
+import { REPO_ROOT, startServerProcess, freePort } from "../helpers/server-process.js";
 import { run } from "../helpers/toolchain.js";
 
 const CLI = ["--import", "tsx", "src/cli/main.ts"];
@@ -16,13 +15,6 @@ function cli(args: string[]) {
   return run(process.execPath, [...CLI, ...args]);
 }
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 let server: TestServer;
 let target: string;

@@ -5,12 +5,11 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { spawn, type ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { InvocationStatus as S, StatusService, type HistoryEntry } from "../../gen/ts/pynenc/status/v1/status_pb.js";
-import { REPO_ROOT, startServerProcess, type ServerProcess } from "../helpers/server-process.js";
+import { REPO_ROOT, startServerProcess, type ServerProcess, freePort } from "../helpers/server-process.js";
 import { assertToolchain, goBuild, locateToolchain, run, skipWithoutToolchain } from "../helpers/toolchain.js";
 
 const tools = locateToolchain();
@@ -43,14 +42,6 @@ function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv = 
   return { child, exited, stdout: () => stdout, stderr: () => stderr };
 }
 
-/** A port that was free a moment ago, so a restarted server can listen on the same one. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function until(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
+import { createServer } from "node:net";
 import { createInterface } from "node:readline";
 
 /** The repository root. */
@@ -62,4 +63,13 @@ export async function startServerProcess(flags: string[], timeoutMs = 20_000): P
       await exited;
     },
   };
+}
+
+/** A port that was free a moment ago, so a restarted server can listen on the same one. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
