@@ -30,7 +30,7 @@ export function abandonedReason(
 ): string | undefined {
   const since = nowMs - record.timestamp.getTime();
   if (record.status === InvocationStatus.PENDING && since > policy.maxPendingMs) {
-    return `recovery: pending since ${record.timestamp.toISOString()} (${(since / 1000).toFixed(1)} s), longer than max-pending-seconds ${policy.maxPendingMs / 1000}`;
+    return `recovery: pending for runner ${record.runnerId ?? "(none)"} since ${record.timestamp.toISOString()} (${(since / 1000).toFixed(1)} s), longer than max-pending-seconds ${policy.maxPendingMs / 1000}`;
   }
   if (record.status === InvocationStatus.RUNNING) {
     const seen = lastSeenMs ?? record.timestamp.getTime();
