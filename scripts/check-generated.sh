@@ -12,4 +12,5 @@ if ! git diff --quiet -- gen || [ -n "$(git ls-files --others --exclude-standard
   git diff --stat -- gen >&2
   exit 1
 fi
-echo "generated code matches proto/; buf lint passes"
+(cd gen/go && go vet ./...)
+echo "generated code matches proto/; buf lint passes; go vet is clean"
