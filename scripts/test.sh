@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
 # The whole test suite: tools, lint and generated-code checks, then every vitest suite
-# (TypeScript, Python, Go and grpcurl clients against real servers).
+# (TypeScript, Python, Go and grpcurl clients against real servers). Ends with one plain line
+# "tests: N passed, N failed, N skipped" for CI to read.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/install-tools.sh
 npx --no-install tsc -p .
 bash scripts/check-generated.sh
-npx --no-install vitest run "$@"
+REPORT="$ROOT/.tools/vitest-report.json"
+rm -f "$REPORT"
+status=0
+npx --no-install vitest run --reporter=default --reporter=json --outputFile.json="$REPORT" "$@" || status=$?
+node -e '
+  const r = require(process.argv[1]);
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' "$REPORT" || true
+exit "$status"
