@@ -31,6 +31,7 @@ export function buildLoadgen(): void {
 
 /** Options of one load generator run. */
 export interface LoadgenRun {
+  /** The server's gRPC address; several, comma-separated, share the calls. */
   readonly target: string;
   readonly method: "noop" | "transition" | "register" | "claim";
   /** max_count of each ClaimAvailable. */
@@ -40,9 +41,11 @@ export interface LoadgenRun {
   readonly prefix: string;
 }
 
-/** Run the Go load generator once (on one core) while measuring the server's CPU. */
-export async function runLoadgen(serverPid: number, run: LoadgenRun): Promise<LoadResult> {
-  const cpuBefore = processCpuSeconds(serverPid);
+/** Run the Go load generator once (on one core) while measuring the server's CPU (summed over replicas). */
+export async function runLoadgen(serverPids: number | readonly number[], run: LoadgenRun): Promise<LoadResult> {
+  const pids = typeof serverPids === "number" ? [serverPids] : serverPids;
+  const serverCpu = () => pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
+  const cpuBefore = serverCpu();
   const { stdout } = await promisify(execFile)(
     BINARY,
     [
@@ -52,7 +55,7 @@ export async function runLoadgen(serverPid: number, run: LoadgenRun): Promise<Lo
     // One core for the load, the other for the server.
     { env: { ...process.env, GOMAXPROCS: "1" } },
   );
-  const serverCpuSeconds = processCpuSeconds(serverPid) - cpuBefore;
+  const serverCpuSeconds = serverCpu() - cpuBefore;
   const { calls, items, errors, seconds } = JSON.parse(stdout) as LoadResult;
   return { calls, items, errors, seconds, serverCpuSeconds };
 }

@@ -2,14 +2,16 @@ import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { startRedisServer } from "../test/helpers/redis-server.js";
 import { startServerProcess } from "../test/helpers/server-process.js";
 import { benchRecoveryScan } from "./recovery-scan.js";
-import { buildLoadgen, runLoadgen, sumResults, type LoadResult } from "./loadgen.js";
+import { buildLoadgen, processCpuSeconds, runLoadgen, sumResults, type LoadgenRun, type LoadResult } from "./loadgen.js";
 
 /**
  * `npm run bench [-- FILTER]`: server CPU per call of Transition against a no-op call (the
- * standard health Check) on the same server in the same run, and a watch fan-out figure. Only
- * cases whose name contains FILTER run. BENCH_SECONDS sets the measured time per case.
+ * standard health Check) on the same server in the same run (on Redis with 1, 2 and 3 replicas),
+ * and a watch fan-out figure. Only cases whose name contains FILTER run. BENCH_SECONDS sets the
+ * measured time per case.
  */
 const filter = process.argv[2] ?? "";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 9);
@@ -27,29 +29,61 @@ function row(name: string, r: LoadResult, baseline?: LoadResult): string {
   return `| ${name} | ${(r.calls / r.seconds).toFixed(0)} | ${cpuMicros(r).toFixed(1)} | ${ratio} | ${r.errors} |`;
 }
 
-async function benchStore(name: string, flags: string[]): Promise<void> {
-  const server = await startServerProcess([...flags, "--log-level", "warn"]);
-  const pid = server.child.pid!;
-  const target = server.grpcAddress;
+/**
+ * One table: `replicas` server processes with these flags, the load spread over them, server CPU
+ * summed over them; with `redisPid`, Redis's own CPU per call too.
+ */
+async function benchStore(name: string, flags: string[], replicas = 1, redisPid?: number): Promise<void> {
+  const servers = await Promise.all(
+    Array.from({ length: replicas }, () => startServerProcess([...flags, "--log-level", "warn"])),
+  );
+  const pids = servers.map((s) => s.child.pid!);
+  const target = servers.map((s) => s.grpcAddress).join(",");
+  const redisColumn = redisPid === undefined ? "" : " redis-server CPU µs/call |";
   console.log(`\n### ${name}\n`);
-  console.log("| case | calls/s | server CPU µs/call | vs no-op | errors |\n|---|---|---|---|---|");
+  console.log(`| case | calls/s | server CPU µs/call | vs no-op | errors |${redisColumn}\n|---|---|---|---|---|${redisPid === undefined ? "" : "---|"}`);
   // Warm up both paths (JIT, connections, SQLite pages).
-  await runLoadgen(pid, { target, method: "noop", inFlight: 16, seconds: 1, prefix: "warm" });
-  await runLoadgen(pid, { target, method: "transition", inFlight: 16, seconds: 1, prefix: "warm" });
+  await runLoadgen(pids, { target, method: "noop", inFlight: 16, seconds: 1, prefix: "warm" });
+  await runLoadgen(pids, { target, method: "transition", inFlight: 16, seconds: 1, prefix: "warm" });
   for (const inFlight of IN_FLIGHT) {
     const noop: LoadResult[] = [];
     const transition: LoadResult[] = [];
+    const redisCpu = { noop: 0, transition: 0 };
+    const measure = async (kind: "noop" | "transition", run: LoadgenRun, into: LoadResult[]) => {
+      const before = redisPid === undefined ? 0 : processCpuSeconds(redisPid);
+      into.push(await runLoadgen(pids, run));
+      if (redisPid !== undefined) redisCpu[kind] += processCpuSeconds(redisPid) - before;
+    };
     // Alternate slices so drift on the machine falls on both cases alike.
     for (let round = 0; round < ROUNDS; round++) {
       const slice = { target, inFlight, seconds: SECONDS / ROUNDS };
-      noop.push(await runLoadgen(pid, { ...slice, method: "noop", prefix: "noop" }));
-      transition.push(await runLoadgen(pid, { ...slice, method: "transition", prefix: `t${inFlight}-${round}` }));
+      await measure("noop", { ...slice, method: "noop", prefix: "noop" }, noop);
+      await measure("transition", { ...slice, method: "transition", prefix: `t${inFlight}-${round}` }, transition);
     }
+    const redisCell = (kind: "noop" | "transition", r: LoadResult) =>
+      redisPid === undefined ? "" : ` ${((redisCpu[kind] / r.calls) * 1e6).toFixed(1)} |`;
     const baseline = sumResults(noop);
-    console.log(row(`no-op (health Check), ${inFlight} in flight`, baseline));
-    console.log(row(`Transition, ${inFlight} in flight`, sumResults(transition), baseline));
+    const moved = sumResults(transition);
+    console.log(row(`no-op (health Check), ${inFlight} in flight`, baseline) + redisCell("noop", baseline));
+    console.log(row(`Transition, ${inFlight} in flight`, moved, baseline) + redisCell("transition", moved));
   }
-  await server.stop();
+  await Promise.all(servers.map((s) => s.stop()));
+}
+
+/** Transition on Redis against the no-op, with 1, 2 and 3 replicas sharing one Redis. */
+async function benchRedis(): Promise<void> {
+  for (const fsync of ["everysec", "always"] as const) {
+    const redis = await startRedisServer(fsync);
+    try {
+      for (const replicas of fsync === "everysec" ? [1, 2, 3] : [1]) {
+        const flags = ["--store", redis.url(), "--redis-prefix", `bench-${replicas}`];
+        const name = `Redis store (appendonly yes, appendfsync ${fsync}), ${replicas > 1 ? `${replicas} replicas, the load spread over them` : "1 replica"}`;
+        await benchStore(name, flags, replicas, redis.pid());
+      }
+    } finally {
+      await redis.stop();
+    }
+  }
 }
 
 async function benchClaims(): Promise<void> {
@@ -105,6 +139,7 @@ try {
   if ("claim".includes(filter)) await benchClaims();
   if ("recovery".includes(filter)) await benchRecoveryScan(join(dir, "recovery.db"));
   if ("watch".includes(filter)) await benchWatchFanOut();
+  if ("redis".includes(filter)) await benchRedis();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,7 +39,7 @@ var lifecycle = []struct {
 }
 
 func main() {
-	target := flag.String("target", "127.0.0.1:50051", "the server's gRPC port")
+	target := flag.String("target", "127.0.0.1:50051", "the server's gRPC port; several, comma-separated, share the calls (replicas)")
 	method := flag.String("method", "noop", "noop (grpc.health.v1.Health/Check), transition (lifecycles), register, "+
 		"claim (until nothing is left), get (of invocation PREFIX) or describe")
 	inFlight := flag.Int("in-flight", 16, "calls kept in flight")
@@ -48,15 +49,18 @@ func main() {
 	batch := flag.Int("batch", 10, "max_count of each ClaimAvailable (claim)")
 	flag.Parse()
 
-	conns := make([]*grpc.ClientConn, *connections)
-	for i := range conns {
-		conn, err := grpc.NewClient(*target, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
+	targets := strings.Split(*target, ",")
+	conns := make([]*grpc.ClientConn, 0, len(targets)**connections)
+	for i := 0; i < *connections; i++ {
+		for _, t := range targets {
+			conn, err := grpc.NewClient(t, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			defer conn.Close()
+			conns = append(conns, conn)
 		}
-		defer conn.Close()
-		conns[i] = conn
 	}
 
 	var calls, errors, items atomic.Int64

@@ -13,7 +13,11 @@ Connect and gRPC-Web. Prints "listening on HOST:PORT" per port (gRPC first), the
 Flags:
   --listen HOST:PORT             gRPC port (default 127.0.0.1:50051; port 0 picks a free one)
   --http-listen HOST:PORT        Connect and gRPC-Web port (default 127.0.0.1:8080)
-  --store memory|sqlite:PATH     where statuses live (default sqlite:./pynenc-status.db)
+  --store memory|sqlite:PATH|redis://HOST:PORT/DB
+                                 where statuses live (default sqlite:./pynenc-status.db);
+                                 servers on one Redis share every invocation and every watch
+  --redis-prefix PREFIX          prefix of every Redis key (default pynenc-status); replicas
+                                 sharing a state use the same one
   --sqlite-synchronous full|normal
                                  full: answer once the commit is on disk (survives a power cut);
                                  normal: once it is in the WAL (survives kill -9 of the server,
@@ -51,6 +55,7 @@ export async function runServe(args: string[]): Promise<number> {
       listen: { type: "string" },
       "http-listen": { type: "string" },
       store: { type: "string" },
+      "redis-prefix": { type: "string" },
       "log-level": { type: "string" },
       "sqlite-synchronous": { type: "string" },
       "max-message-bytes": { type: "string" },
@@ -81,6 +86,7 @@ export async function runServe(args: string[]): Promise<number> {
     listen: values.listen,
     httpListen: values["http-listen"],
     store: values.store,
+    redisPrefix: values["redis-prefix"],
     sqliteSynchronous,
     logger,
     maxMessageBytes: positiveNumber("--max-message-bytes", values["max-message-bytes"], 4 * 1024 * 1024),

@@ -11,6 +11,7 @@ import {
   RequestIdReusedError,
   RevisionCompactedError,
   RevisionMismatchError,
+  StoreUnavailableError,
   WatcherTooSlowError,
 } from "../store/index.js";
 import { statusName } from "./proto-conversions.js";
@@ -130,6 +131,10 @@ export function connectErrorFrom(error: unknown, invocationId = ""): ConnectErro
   if (error instanceof RequestIdReusedError) {
     // The key names another request: a client bug, not a state to wait out.
     return statusError(Code.InvalidArgument, "REQUEST_ID_REUSED", error.message, { requestId: error.requestId }, [], error);
+  }
+  if (error instanceof StoreUnavailableError) {
+    // The store's engine is out of reach (a Redis restart): the call can be retried.
+    return statusError(Code.Unavailable, "UNAVAILABLE", error.message, {}, [], error);
   }
   if (error instanceof WatcherTooSlowError) {
     // Nothing was lost: the client resumes with start_revision = lastSentRevision + 1.

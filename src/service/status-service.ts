@@ -83,6 +83,27 @@ function changeResponse(change: StoredChange, initial: boolean): WatchStatusResp
   return create(WatchStatusResponseSchema, { event: { case: "change", value: changeToProto(change, initial) } });
 }
 
+/**
+ * Every handler's errors pass through connectErrorFrom, whichever transport calls it, so a store
+ * error (say, Redis out of reach) gets the same code over gRPC, Connect and gRPC-Web.
+ */
+function withErrorBoundary(handlers: StatusServiceHandlers): StatusServiceHandlers {
+  const bounded: Record<string, unknown> = {};
+  for (const [name, handler] of Object.entries(handlers) as Array<[string, (...args: unknown[]) => unknown]>) {
+    bounded[name] =
+      name === "watchStatus"
+        ? handler // a generator: it normalises its own errors, including those thrown mid-stream
+        : async (...args: unknown[]) => {
+            try {
+              return await handler(...args);
+            } catch (error) {
+              throw connectErrorFrom(error);
+            }
+          };
+  }
+  return bounded as unknown as StatusServiceHandlers;
+}
+
 /** Create the service implementation over a store. */
 export function createStatusService(options: StatusServiceOptions): StatusServiceHandlers {
   const { store } = options;
@@ -101,7 +122,7 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
     return response;
   };
 
-  return {
+  return withErrorBoundary({
     async transition(request) {
       const invocationId = requireId("invocation_id", request.invocationId);
       const command = {
@@ -239,5 +260,5 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
       const serverTime = await store.heartbeat(runnerId);
       return create(HeartbeatResponseSchema, { serverTime: timestampFromDate(serverTime) });
     },
-  };
+  });
 }

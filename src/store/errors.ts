@@ -38,3 +38,8 @@ export class RequestIdReusedError extends Error {
     super(`request_id ${JSON.stringify(requestId)} was used for a different request`);
   }
 }
+
+/** The store's engine cannot be reached, or the call's fate is unknown: retry later (with a request id). */
+export class StoreUnavailableError extends Error {
+  override name = "StoreUnavailableError";
+}

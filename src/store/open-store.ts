@@ -1,5 +1,6 @@
 import { createMemoryStore } from "./memory-store.js";
 import { createSqliteStore } from "./sqlite-store.js";
+import { createRedisStore } from "./redis/redis-store.js";
 import type { StatusStore } from "./store.js";
 
 /** A `--store` value that names no backend. */
@@ -15,11 +16,14 @@ export interface OpenStoreOptions {
   readonly sqliteSynchronous?: "full" | "normal";
 }
 
-/** Open the store a `--store` value names: `memory` or `sqlite:PATH`. */
+/** Open the store a `--store` value names: `memory`, `sqlite:PATH` or `redis://HOST:PORT/DB`. */
 export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<StatusStore> {
   if (spec === "memory") return createMemoryStore();
   if (spec.startsWith("sqlite:") && spec.length > "sqlite:".length) {
     return createSqliteStore(spec.slice("sqlite:".length), { synchronous: options.sqliteSynchronous });
   }
-  throw new StoreSpecError(`Unknown store ${JSON.stringify(spec)}: use memory or sqlite:PATH`);
+  if (spec.startsWith("redis://") || spec.startsWith("rediss://")) {
+    return createRedisStore(spec, { prefix: options.redisPrefix });
+  }
+  throw new StoreSpecError(`Unknown store ${JSON.stringify(spec)}: use memory, sqlite:PATH or redis://HOST:PORT/DB`);
 }

@@ -20,7 +20,7 @@ if remember then
   local seen = redis.call('HMGET', K.request .. request_id, 'f', 'r')
   if seen[1] then
     if seen[1] ~= fingerprint then return { REQUEST_ID_REUSED, request_id } end
-    local entry = redis.call('XRANGE', K.changes, seen[2] .. '-0', seen[2] .. '-0')
+    local entry = redis.call('XRANGE', K.changes, entry_id(seen[2]), entry_id(seen[2]))
     if entry[1] then return { OK, tonumber(seen[2]), entry[1][2] } end
   end
 end

@@ -8,7 +8,7 @@
    11 owner:<runner> 12 available-task:<task>           13 request:<id> 14 lease:<name>
    (8 to 14 are prefixes: the id is appended.)
 
-  Return codes (the first element of a reply; store-errors.ts turns each into the error the
+  Return codes (the first element of a reply; reply-errors.ts turns each into the error the
   other backends throw):
     0 OK                  then revision, change fields (repeated for several changes)
     1 NOT_FOUND           id
@@ -32,6 +32,11 @@ local function clock(arg)
   if arg ~= '' then return tonumber(arg) end
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- The stream entry id of a revision (a number or its decimal string).
+local function entry_id(revision)
+  return string.format('%d-0', revision)
 end
 
 local function optional(arg)
@@ -149,6 +154,14 @@ local function commit(cur, new, reason, request_id)
   index(new)
   redis.call('RPUSH', K.history .. new.id, revision)
   local fields = change_fields(new, cur, reason, request_id)
-  redis.call('XADD', K.changes, revision .. '-0', unpack(fields))
+  redis.call('XADD', K.changes, entry_id(revision), unpack(fields))
   return fields
+end
+
+-- One field of a change's flat field list, or false.
+local function field(fields, name)
+  for i = 1, #fields, 2 do
+    if fields[i] == name then return fields[i + 1] end
+  end
+  return false
 end

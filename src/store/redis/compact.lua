@@ -1,0 +1,77 @@
+--[[
+  Drop what the retention policy no longer keeps, in bounded steps (the caller repeats while the
+  reply says there is more). Changes go oldest first, each with its history entry and the
+  request id that produced it; final invocations older than the purge delay are forgotten with
+  their history. The oldest revision kept only ever moves up.
+
+  KEYS: the keyspace (include/store.lua); uses revision, changes, oldest, definitions, records,
+        available, record:, history:, status:, owner:, available-task:, request:.
+  ARGV: 1 clock ms ("" = Redis TIME)  2 max changes ("" = no limit)  3 max age ms ("" = no limit)
+        4 purge final after ms ("" = never)  5 most changes and invocations removed per call
+  Returns: {changes removed, request ids removed, invocations purged, oldest revision kept,
+  1 when there is more to do else 0}.
+]]
+local now = clock(ARGV[1])
+local max_changes, max_age, purge_after, limit = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
+local current = tonumber(redis.call('GET', K.revision) or '0')
+local oldest = tonumber(redis.call('GET', K.oldest) or '1')
+
+local keep_from = oldest
+if max_changes ~= '' then keep_from = math.max(keep_from, current - tonumber(max_changes) + 1) end
+local cutoff = false
+if max_age ~= '' then cutoff = now - tonumber(max_age) end
+
+local removed, requests, purged, more = 0, 0, 0, 0
+local new_oldest = oldest
+if keep_from > oldest or cutoff then
+  local done = false
+  while not done and removed < limit do
+    local batch = redis.call('XRANGE', K.changes, entry_id(new_oldest), '+', 'COUNT', math.min(64, limit - removed))
+    if #batch == 0 then
+      new_oldest = current + 1
+      done = true
+    end
+    for _, entry in ipairs(batch) do
+      local revision = string.match(entry[1], '^(%d+)')
+      local rev, fields = tonumber(revision), entry[2]
+      if rev >= keep_from and not (cutoff and tonumber(field(fields, 't')) < cutoff) then
+        new_oldest = rev
+        done = true
+        break
+      end
+      local history = K.history .. field(fields, 'i')
+      if redis.call('LINDEX', history, 0) == revision then redis.call('LPOP', history) end
+      local request_id = field(fields, 'x')
+      if request_id then requests = requests + redis.call('DEL', K.request .. request_id) end
+      removed = removed + 1
+      new_oldest = rev + 1
+    end
+  end
+  if not done then more = 1 end
+  if new_oldest > oldest then
+    redis.call('XTRIM', K.changes, 'MINID', entry_id(new_oldest))
+    redis.call('SET', K.oldest, new_oldest)
+  end
+end
+
+if purge_after ~= '' then
+  local before = '(' .. string.format('%d', now - tonumber(purge_after))
+  for _, status in ipairs(redis.call('HKEYS', K.definitions)) do
+    if status ~= '' and definition(status).isFinal and purged < limit then
+      local ids = redis.call('ZRANGEBYSCORE', K.status .. status, '-inf', before, 'LIMIT', 0, limit - purged)
+      for _, id in ipairs(ids) do
+        local rec = read_record(id)
+        if rec then
+          unindex(rec)
+          redis.call('DEL', K.record .. id, K.history .. id)
+          purged = purged + 1
+        else
+          redis.call('ZREM', K.status .. status, id)
+        end
+      end
+      if purged >= limit then more = 1 end
+    end
+  end
+end
+
+return { removed, requests, purged, math.max(new_oldest, oldest), more }

@@ -1,0 +1,59 @@
+import {
+  createStatusRecord,
+  parseInvocationStatus,
+  validateOwnership,
+  validateTransition,
+  type InvocationStatus,
+} from "../../core/index.js";
+import { InvocationNotFoundError, RequestIdReusedError, RevisionMismatchError } from "../errors.js";
+
+/** The script reply codes (include/store.lua). */
+export const ReplyCode = {
+  OK: 0,
+  NOT_FOUND: 1,
+  INVALID_TRANSITION: 2,
+  OWNERSHIP: 3,
+  REVISION_MISMATCH: 4,
+  REQUEST_ID_REUSED: 5,
+} as const;
+
+function status(value: unknown): InvocationStatus {
+  const parsed = parseInvocationStatus(String(value));
+  if (parsed === undefined) throw new Error(`Redis store: unknown status ${JSON.stringify(value)} in a script reply`);
+  return parsed;
+}
+
+/**
+ * Run the core's own check on the facts the script reported, so the error (its fields, allowed
+ * targets and reason) is exactly the one the core throws for the other backends.
+ */
+function coreError(check: () => void, reply: unknown[]): Error {
+  try {
+    check();
+  } catch (error) {
+    return error as Error;
+  }
+  return new Error(`Redis store: the script and the core disagree on ${JSON.stringify(reply)}`);
+}
+
+/** The error every backend throws for a script's error reply (one builder for every script). */
+export function errorFromReply(reply: unknown[]): Error {
+  const [code, a, b, c, d] = reply;
+  switch (code) {
+    case ReplyCode.NOT_FOUND:
+      return new InvocationNotFoundError(String(a));
+    case ReplyCode.INVALID_TRANSITION:
+      // a: the current status, "" for a new invocation.
+      return coreError(() => validateTransition(a === "" ? null : status(a), status(b)), reply);
+    case ReplyCode.OWNERSHIP: {
+      const current = createStatusRecord(status(a), (c as string | null) ?? null);
+      return coreError(() => validateOwnership(current, status(b), (d as string | null) ?? null), reply);
+    }
+    case ReplyCode.REVISION_MISMATCH:
+      return new RevisionMismatchError(String(a), Number(b), Number(c));
+    case ReplyCode.REQUEST_ID_REUSED:
+      return new RequestIdReusedError(String(a));
+    default:
+      return new Error(`Redis store: unexpected script reply ${JSON.stringify(reply)}`);
+  }
+}
