@@ -24,7 +24,7 @@ const RUNNERS = 20;
 const KILLED = 5;
 /** Runners that work longer than --runner-dead-after-seconds: only their heartbeats keep them alive. */
 const SLOW = ["slow-0", "slow-1"];
-const DEAD_AFTER_S = 2;
+const DEAD_AFTER_S = 3;
 /** How late (ms) a change sent by a runner just before its SIGKILL may still be applied. */
 const KILL_TOLERANCE_MS = 1000;
 
@@ -102,7 +102,7 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
     const started = Date.now();
     server = await startServerProcess([
       "--store", `sqlite:${join(dir, "soak.db")}`,
-      "--max-pending-seconds", "2",
+      "--max-pending-seconds", "3",
       "--runner-dead-after-seconds", String(DEAD_AFTER_S),
       "--recovery-interval-seconds", "0.5",
     ]);
