@@ -3,10 +3,11 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { jsonLines, startCollectedProcess, waitUntil } from "../helpers/child-processes.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { InvocationStatus as S, StatusService, type HistoryEntry } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import { REPO_ROOT, startServerProcess, type ServerProcess, freePort } from "../helpers/server-process.js";
@@ -18,6 +19,10 @@ let dir: string; // made in beforeAll: hooks do not run for a skipped suite, so 
 
 // Everything started here is killed at the end, so a failing test leaves no process behind.
 const children: ChildProcess[] = [];
+
+function startChild(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return startCollectedProcess(command, args, children, env);
+}
 const servers: ServerProcess[] = [];
 
 async function startServer(flags: string[]): Promise<ServerProcess> {
@@ -30,26 +35,8 @@ function clientFor(address: string) {
   return createClient(StatusService, createGrpcTransport({ baseUrl: `http://${address}` }));
 }
 
-/** A long-running child whose output is collected as it comes. */
-function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
-  const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
-  return { child, exited, stdout: () => stdout, stderr: () => stderr };
-}
 
 
-async function until(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 /** Map.groupBy, which Node 20 lacks. */
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
@@ -59,12 +46,6 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
 }
 
 /** The complete JSON lines of an output still being written (a read may end mid-line). */
-const jsonLines = <T>(text: string): T[] =>
-  text
-    .slice(0, text.lastIndexOf("\n") + 1)
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as T);
 
 /** The Go enum name, as the watcher prints it. */
 const goName = (status: S) => `INVOCATION_STATUS_${S[status]}`;
@@ -116,7 +97,7 @@ describe.skipIf(skip)("Python runners and the Go watcher against a real server",
       let server = await startServer(serverFlags);
 
       // Watch from revision 1, before anything exists, so the watcher must see every change.
-      const watcher = startProcess(watcherBin, ["--target", target, "--start-revision", "1"]);
+      const watcher = startChild(watcherBin, ["--target", target, "--start-revision", "1"]);
       const client = clientFor(target);
       const ids = Array.from({ length: COUNT }, (_, i) => `e2e-${String(i).padStart(3, "0")}`);
       for (let i = 0; i < COUNT; i += 50) {
@@ -127,17 +108,17 @@ describe.skipIf(skip)("Python runners and the Go watcher against a real server",
 
       const runnerPy = join(REPO_ROOT, "examples", "python-runner", "runner.py");
       const runners = ["r1", "r2", "r3"].map((id) =>
-        startProcess(tools.python, [runnerPy, "--target", target, "--runner-id", id, "--idle-exit-seconds", "3"], pythonEnv()),
+        startChild(tools.python, [runnerPy, "--target", target, "--runner-id", id, "--idle-exit-seconds", "3"], pythonEnv()),
       );
 
       // Restart once at least a quarter has ended, as the watcher sees it.
       const endsSeen = () => jsonLines<WatcherLine>(watcher.stdout()).filter((l) => /_(SUCCESS|FAILED)$/.test(l.status)).length;
-      await until(() => endsSeen() >= COUNT / 4, 60_000, () => `25% final; watcher saw ${endsSeen()}`);
+      await waitUntil(() => endsSeen() >= COUNT / 4, 60_000, () => `25% final; watcher saw ${endsSeen()}`);
       expect(await server.stop()).toBe(0);
       const stoppedAt = Date.now();
       server = await startServer(serverFlags);
 
-      await until(() => runners.every((r) => r.child.exitCode !== null), 90_000, () => "the runners' idle exit");
+      await waitUntil(() => runners.every((r) => r.child.exitCode !== null), 90_000, () => "the runners' idle exit");
       const runnerLog = runners.map((r) => r.stderr()).join("");
       expect(runners.map((r) => r.child.exitCode), runnerLog).toEqual([0, 0, 0]);
 
@@ -146,7 +127,7 @@ describe.skipIf(skip)("Python runners and the Go watcher against a real server",
       const page = await after.listAvailableForRun({ pageSize: 10 });
       expect(page.records).toEqual([]);
       const lastRevision = Number(page.revision);
-      await until(
+      await waitUntil(
         () => (jsonLines<WatcherLine>(watcher.stdout()).at(-1)?.revision ?? 0) >= lastRevision,
         30_000,
         () => `the watcher to reach revision ${lastRevision}; stderr: ${watcher.stderr()}`,

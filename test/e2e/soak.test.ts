@@ -5,10 +5,11 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { jsonLines, startCollectedProcess, waitUntil } from "../helpers/child-processes.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   InvocationStatus as S,
@@ -34,6 +35,10 @@ let dir: string;
 let server: ServerProcess | undefined;
 const children: ChildProcess[] = [];
 
+function startChild(command: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
+  return startCollectedProcess(command, args, children, env);
+}
+
 interface RunnerLine {
   runner: string;
   invocation_id: string;
@@ -41,33 +46,8 @@ interface RunnerLine {
   attempt: number;
 }
 
-/** A long-running child whose output is collected as it comes. */
-function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv) {
-  const child = spawn(command, args, { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  children.push(child);
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once("close", () => resolve()));
-  return { child, exited, stdout: () => stdout, stderr: () => stderr };
-}
 
-async function until(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
-/** The complete JSON lines of an output (a read may end mid-line). */
-const jsonLines = <T>(text: string): T[] =>
-  text
-    .slice(0, text.lastIndexOf("\n") + 1)
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as T);
 
 const isEnd = (s: S) => s === S.SUCCESS || s === S.FAILED;
 const at = (e: HistoryEntry) => timestampMs(e.record!.timestamp!);
@@ -143,14 +123,14 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
           "--work-seconds", slow ? String(DEAD_AFTER_S + 0.5) : "0.3",
           "--idle-exit-seconds", "120", // they are stopped at the end, not by idling
         ];
-        return [id, startProcess(tools.python, args, env)] as const;
+        return [id, startChild(tools.python, args, env)] as const;
       }),
     );
     const log = () => [...runners].map(([id, r]) => `--- ${id}\n${r.stderr()}`).join("\n");
 
     // At a quarter done, kill the 5 (fast) runners that started a RUNNING invocation most recently,
     // so each is killed in the middle of that run.
-    await until(() => finals() >= COUNT / 4, 45_000, () => `25% final (${finals()}); runner logs:\n${log()}`);
+    await waitUntil(() => finals() >= COUNT / 4, 45_000, () => `25% final (${finals()}); runner logs:\n${log()}`);
     let victims: StatusRecord[] = [];
     const chooseVictims = () => {
       const byRunner = new Map<string, StatusRecord>();
@@ -163,7 +143,7 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
       victims = [...byRunner.values()].filter((r) => timestampMs(r.timestamp!) > recent).sort((a, b) => Number(b.revision - a.revision));
       return victims.length >= KILLED;
     };
-    await until(chooseVictims, 10_000, () => `${KILLED} runners mid-work`);
+    await waitUntil(chooseVictims, 10_000, () => `${KILLED} runners mid-work`);
     const killedAt = new Map<string, number>();
     for (const victim of victims.slice(0, KILLED)) {
       killedAt.set(victim.runnerId!, Date.now());
@@ -172,7 +152,7 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
     const midWork = victims.slice(0, KILLED);
     const finalAtKill = finals();
 
-    await until(() => finals() === COUNT, 45_000, () => `every invocation final (${finals()}/${COUNT}); runner logs:\n${log()}`);
+    await waitUntil(() => finals() === COUNT, 45_000, () => `every invocation final (${finals()}/${COUNT}); runner logs:\n${log()}`);
     const allFinalAfter = Date.now() - started;
 
     // The survivors are all still working (none crashed); stop them.
