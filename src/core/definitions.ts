@@ -11,6 +11,21 @@ export interface StatusDefinition {
   readonly overridesOwnership: boolean;
 }
 
+/** The yes/no rules of a status, by name. */
+export type StatusFlags = Omit<StatusDefinition, "allowedTransitions">;
+
+/** The yes/no rules of a definition (or of anything that carries them under the same names). */
+export function statusFlags(d: StatusFlags): StatusFlags {
+  return {
+    isFinal: d.isFinal,
+    availableForRun: d.availableForRun,
+    requiresOwnership: d.requiresOwnership,
+    acquiresOwnership: d.acquiresOwnership,
+    releasesOwnership: d.releasesOwnership,
+    overridesOwnership: d.overridesOwnership,
+  };
+}
+
 /** The table of definitions; the `null` key holds the rules of a new invocation. */
 export type StatusDefinitionTable = ReadonlyMap<InvocationStatus | null, StatusDefinition>;
 

@@ -12,6 +12,7 @@ import {
 import {
   ALL_STATUSES,
   STATUS_CONFIG,
+  statusFlags,
   type InvocationStatus,
   type StatusDefinition,
   type StatusDefinitionTable,
@@ -82,12 +83,7 @@ export function definitionToProto(status: InvocationStatus, definition: StatusDe
   return create(StatusDefinitionSchema, {
     status: statusToProto(status),
     allowedTransitions: [...definition.allowedTransitions].map(statusToProto),
-    isFinal: definition.isFinal,
-    availableForRun: definition.availableForRun,
-    requiresOwnership: definition.requiresOwnership,
-    acquiresOwnership: definition.acquiresOwnership,
-    releasesOwnership: definition.releasesOwnership,
-    overridesOwnership: definition.overridesOwnership,
+    ...statusFlags(definition),
   });
 }
 
@@ -99,12 +95,7 @@ export function definitionsFromProto(definitions: readonly ProtoStatusDefinition
     if (status === undefined) continue;
     table.set(status, {
       allowedTransitions: new Set(d.allowedTransitions.flatMap((t) => statusFromProto(t) ?? [])),
-      isFinal: d.isFinal,
-      availableForRun: d.availableForRun,
-      requiresOwnership: d.requiresOwnership,
-      acquiresOwnership: d.acquiresOwnership,
-      releasesOwnership: d.releasesOwnership,
-      overridesOwnership: d.overridesOwnership,
+      ...statusFlags(d),
     });
   }
   return table;

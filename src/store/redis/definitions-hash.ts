@@ -1,4 +1,4 @@
-import { ALL_STATUSES, STATUS_CONFIG, type StatusConfiguration } from "../../core/index.js";
+import { ALL_STATUSES, STATUS_CONFIG, statusFlags, type StatusConfiguration } from "../../core/index.js";
 
 /**
  * The state machine as the scripts read it: status ("" for a new invocation) -> that status's
@@ -9,15 +9,7 @@ export function definitionsHash(config: StatusConfiguration = STATUS_CONFIG): Re
   const hash: Record<string, string> = {};
   for (const status of [null, ...ALL_STATUSES]) {
     const d = config.getDefinition(status);
-    hash[status ?? ""] = JSON.stringify({
-      allowedTransitions: [...d.allowedTransitions],
-      isFinal: d.isFinal,
-      availableForRun: d.availableForRun,
-      requiresOwnership: d.requiresOwnership,
-      acquiresOwnership: d.acquiresOwnership,
-      releasesOwnership: d.releasesOwnership,
-      overridesOwnership: d.overridesOwnership,
-    });
+    hash[status ?? ""] = JSON.stringify({ allowedTransitions: [...d.allowedTransitions], ...statusFlags(d) });
   }
   return hash;
 }
