@@ -1,14 +1,14 @@
 import { isAvailableForRun } from "../core/index.js";
 import { applyTransition, matchesRecordFilter } from "./apply-transition.js";
 import { createChangeFeed } from "./change-feed.js";
-import { RequestIdReusedError, RevisionCompactedError } from "./errors.js";
+import { RevisionCompactedError } from "./errors.js";
 import {
   abandonedReason,
   claimCommand,
   purgeable,
   recoveryCommands,
-  requestFingerprint,
   retainedFromRevision,
+  transitionOnce,
 } from "./lifecycle.js";
 import type { StatusStore, StoredChange, StoredRecord, TransitionCommand } from "./store.js";
 
@@ -55,16 +55,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
 
   return {
     async transition(command) {
-      if (command.requestId === undefined || command.validateOnly) return apply(command);
-      const fingerprint = requestFingerprint(command);
-      const seen = requests.get(command.requestId);
-      if (seen !== undefined) {
-        if (seen.fingerprint !== fingerprint) throw new RequestIdReusedError(command.requestId);
-        return seen.change;
-      }
-      const change = apply(command);
-      requests.set(command.requestId, { fingerprint, change });
-      return change;
+      return transitionOnce(command, apply, {
+        find(requestId) {
+          const seen = requests.get(requestId);
+          return seen && { fingerprint: seen.fingerprint, change: () => seen.change };
+        },
+        remember: (requestId, fingerprint, change) => requests.set(requestId, { fingerprint, change }),
+      });
     },
     async get(invocationId) {
       return records.get(invocationId);

@@ -1,19 +1,18 @@
 import Database from "better-sqlite3";
-import { isAvailableForRun, parseInvocationStatus, InvocationStatus } from "../core/index.js";
+import { getFinalStatuses, isAvailableForRun, parseInvocationStatus, InvocationStatus } from "../core/index.js";
 import { applyTransition, matchesRecordFilter } from "./apply-transition.js";
 import { createChangeFeed } from "./change-feed.js";
-import { RequestIdReusedError, RevisionCompactedError } from "./errors.js";
+import { RevisionCompactedError } from "./errors.js";
 import {
   abandonedReason,
   claimCommand,
   purgeable,
   recoveryCommands,
-  requestFingerprint,
   retainedFromRevision,
+  transitionOnce,
 } from "./lifecycle.js";
 import { SQLITE_SCHEMA } from "./sqlite-schema.js";
 import type { StatusStore, StoredChange, StoredRecord, TransitionCommand } from "./store.js";
-import { FINAL_STATUSES } from "./final-statuses.js";
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {
@@ -253,18 +252,15 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
 
   return {
     transition(command) {
-      return enqueue(() => {
-        if (command.requestId === undefined || command.validateOnly) return apply(command);
-        const fingerprint = requestFingerprint(command);
-        const seen = selectRequest.get(command.requestId);
-        if (seen !== undefined) {
-          if (seen.fingerprint !== fingerprint) throw new RequestIdReusedError(command.requestId);
-          return changeFromRow(selectChange.get(seen.revision)!);
-        }
-        const change = apply(command);
-        insertRequest.run(command.requestId, fingerprint, change.record.revision);
-        return change;
-      });
+      return enqueue(() =>
+        transitionOnce(command, apply, {
+          find(requestId) {
+            const seen = selectRequest.get(requestId);
+            return seen && { fingerprint: seen.fingerprint, change: () => changeFromRow(selectChange.get(seen.revision)!) };
+          },
+          remember: (requestId, fingerprint, change) => insertRequest.run(requestId, fingerprint, change.record.revision),
+        }),
+      );
     },
     async get(invocationId) {
       const row = selectRecord.get(invocationId);
@@ -344,7 +340,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         upsertMeta.run("revision", next);
         let invocationsPurged = 0;
         if (policy.purgeFinalAfterMs !== undefined) {
-          for (const status of FINAL_STATUSES) {
+          for (const status of getFinalStatuses()) {
             for (const row of selectOldByStatus.all(status, nowMs - policy.purgeFinalAfterMs)) {
               if (purgeable(recordFromRow(row), policy, nowMs)) invocationsPurged += deleteRecord.run(row.invocation_id).changes;
             }
