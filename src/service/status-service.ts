@@ -153,7 +153,7 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
     async get(request) {
       const invocationId = requireId("invocation_id", request.invocationId);
       const record = await store.get(invocationId);
-      if (record === undefined) throw connectErrorFrom(new InvocationNotFoundError(invocationId));
+      if (record === undefined) throw new InvocationNotFoundError(invocationId);
       return create(GetResponseSchema, { record: recordToProto(record) });
     },
 
@@ -230,7 +230,7 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
       const invocationId = requireId("invocation_id", request.invocationId);
       const changes = await store.readHistory(invocationId);
       if (changes.length === 0 && (await store.get(invocationId)) === undefined) {
-        throw connectErrorFrom(new InvocationNotFoundError(invocationId));
+        throw new InvocationNotFoundError(invocationId);
       }
       return create(GetHistoryResponseSchema, {
         entries: changes.map((c) =>
