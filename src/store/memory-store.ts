@@ -47,6 +47,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
     feed.publish(change);
   }
 
+  /** Up to `limit` available records after a revision, oldest first ("" = every task). */
+  function availablePage(afterRevision: number, limit: number, taskId: string): StoredRecord[] {
+    const page: StoredRecord[] = [];
+    for (const record of available.values()) {
+      if (page.length >= limit) break;
+      if (record.revision > afterRevision && (taskId === "" || record.taskId === taskId)) page.push(record);
+    }
+    return page;
+  }
+
   function apply(command: TransitionCommand): StoredChange {
     const change = applyTransition(records.get(command.invocationId), command, revision + 1, now());
     if (!command.validateOnly) commit(change);
@@ -67,12 +77,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
       return records.get(invocationId);
     },
     async listAvailableForRun({ afterRevision, limit, taskId }) {
-      const page: StoredRecord[] = [];
-      for (const record of available.values()) {
-        if (page.length >= limit) break;
-        if (record.revision > afterRevision && (taskId === "" || record.taskId === taskId)) page.push(record);
-      }
-      return { records: page, revision };
+      return { records: availablePage(afterRevision, limit, taskId), revision };
     },
     async listRecords(filter) {
       const matching = [...records.values()].filter((r) => matchesRecordFilter(r, filter));
@@ -88,12 +93,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
       return [...(history.get(invocationId) ?? [])];
     },
     async claimAvailable({ runnerId, maxCount, taskId }) {
-      const picked: StoredRecord[] = [];
-      for (const record of available.values()) {
-        if (picked.length >= maxCount) break;
-        if (taskId === "" || record.taskId === taskId) picked.push(record);
-      }
-      return picked.map((record) => apply(claimCommand(record, runnerId)));
+      return availablePage(0, maxCount, taskId).map((record) => apply(claimCommand(record, runnerId)));
     },
     async heartbeat(runnerId) {
       const at = now();
