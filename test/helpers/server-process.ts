@@ -20,13 +20,21 @@ export interface ServerProcess {
   kill(): Promise<void>;
 }
 
+/** How to start the child beyond its `serve` flags. */
+export interface ServerProcessOptions {
+  /** Flags for node itself, before the script (e.g. `--heapsnapshot-signal=SIGUSR2`). */
+  readonly nodeFlags?: string[];
+  readonly timeoutMs?: number;
+}
+
 /** Start `pynenc-status serve` with these extra flags and wait until both ports accept calls. */
-export async function startServerProcess(flags: string[], timeoutMs = 20_000): Promise<ServerProcess> {
+export async function startServerProcess(flags: string[], options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  const { nodeFlags = [], timeoutMs = 20_000 } = options;
   const child = spawn(
     process.execPath,
     // Recovery is off unless a test asks for it (a later flag wins), so slow machines do not trip it.
     [
-      "--import", "tsx", "src/cli/main.ts", "serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
+      ...nodeFlags, "--import", "tsx", "src/cli/main.ts", "serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
       "--max-pending-seconds", "3600", "--runner-dead-after-seconds", "3600", ...flags,
     ],
     { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
