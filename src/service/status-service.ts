@@ -88,18 +88,16 @@ function changeResponse(change: StoredChange, initial: boolean): WatchStatusResp
  * error (say, Redis out of reach) gets the same code over gRPC, Connect and gRPC-Web.
  */
 function withErrorBoundary(handlers: StatusServiceHandlers): StatusServiceHandlers {
+  const rethrow = (error: unknown): never => {
+    throw connectErrorFrom(error);
+  };
   const bounded: Record<string, unknown> = {};
-  for (const [name, handler] of Object.entries(handlers) as Array<[string, (...args: unknown[]) => unknown]>) {
+  type Unary = (request: unknown, context: RpcContext) => Promise<unknown>;
+  for (const [name, handler] of Object.entries(handlers) as Array<[string, Unary]>) {
     bounded[name] =
       name === "watchStatus"
         ? handler // a generator: it normalises its own errors, including those thrown mid-stream
-        : async (...args: unknown[]) => {
-            try {
-              return await handler(...args);
-            } catch (error) {
-              throw connectErrorFrom(error);
-            }
-          };
+        : (request: unknown, context: RpcContext) => handler(request, context).then(undefined, rethrow);
   }
   return bounded as unknown as StatusServiceHandlers;
 }

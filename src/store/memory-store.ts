@@ -9,6 +9,7 @@ import {
   recoveryCommands,
   retainedFromRevision,
   transitionOnce,
+  type RequestLog,
 } from "./lifecycle.js";
 import type { StatusStore, StoredChange, StoredRecord, TransitionCommand } from "./store.js";
 
@@ -63,15 +64,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
     return change;
   }
 
+  const requestLog: RequestLog = {
+    find(requestId) {
+      const seen = requests.get(requestId);
+      return seen && { fingerprint: seen.fingerprint, change: () => seen.change };
+    },
+    remember: (requestId, fingerprint, change) => requests.set(requestId, { fingerprint, change }),
+  };
+
   return {
     async transition(command) {
-      return transitionOnce(command, apply, {
-        find(requestId) {
-          const seen = requests.get(requestId);
-          return seen && { fingerprint: seen.fingerprint, change: () => seen.change };
-        },
-        remember: (requestId, fingerprint, change) => requests.set(requestId, { fingerprint, change }),
-      });
+      return transitionOnce(command, apply, requestLog);
     },
     async get(invocationId) {
       return records.get(invocationId);

@@ -10,6 +10,7 @@ import {
   recoveryCommands,
   retainedFromRevision,
   transitionOnce,
+  type RequestLog,
 } from "./lifecycle.js";
 import { SQLITE_SCHEMA } from "./sqlite-schema.js";
 import type { StatusStore, StoredChange, StoredRecord, TransitionCommand } from "./store.js";
@@ -250,17 +251,17 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     });
   }
 
+  const requestLog: RequestLog = {
+    find(requestId) {
+      const seen = selectRequest.get(requestId);
+      return seen && { fingerprint: seen.fingerprint, change: () => changeFromRow(selectChange.get(seen.revision)!) };
+    },
+    remember: (requestId, fingerprint, change) => insertRequest.run(requestId, fingerprint, change.record.revision),
+  };
+
   return {
     transition(command) {
-      return enqueue(() =>
-        transitionOnce(command, apply, {
-          find(requestId) {
-            const seen = selectRequest.get(requestId);
-            return seen && { fingerprint: seen.fingerprint, change: () => changeFromRow(selectChange.get(seen.revision)!) };
-          },
-          remember: (requestId, fingerprint, change) => insertRequest.run(requestId, fingerprint, change.record.revision),
-        }),
-      );
+      return enqueue(() => transitionOnce(command, apply, requestLog));
     },
     async get(invocationId) {
       const row = selectRecord.get(invocationId);
