@@ -18,10 +18,10 @@ Flags:
                                  servers on one Redis share every invocation and every watch
   --redis-prefix PREFIX          prefix of every Redis key (default pynenc-status); replicas
                                  sharing a state use the same one
-  --sqlite-synchronous full|normal
-                                 full: answer once the commit is on disk (survives a power cut);
-                                 normal: once it is in the WAL (survives kill -9 of the server,
-                                 not of the machine); default full
+  --sqlite-synchronous normal|full
+                                 normal: answer once the commit is in the WAL (survives kill -9
+                                 of the server, not a crash of the machine); full: once it is on
+                                 disk (survives a power cut; an fsync per commit); default normal
   --log-level debug|info|warn|error
                                  least severe log line written to stderr (default info)
   --max-message-bytes N          largest request or response (default 4194304)
@@ -78,7 +78,7 @@ export async function runServe(args: string[]): Promise<number> {
   const level = (values["log-level"] ?? "info") as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
   const logger = createLogger(level);
-  const sqliteSynchronous = values["sqlite-synchronous"] ?? "full";
+  const sqliteSynchronous = values["sqlite-synchronous"] ?? "normal";
   if (sqliteSynchronous !== "full" && sqliteSynchronous !== "normal") {
     throw new UsageError("--sqlite-synchronous must be full or normal");
   }

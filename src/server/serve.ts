@@ -17,7 +17,7 @@ export interface ServeOptions {
   readonly store?: string;
   /** Key prefix in Redis. */
   readonly redisPrefix?: string;
-  /** SQLite durability: `full` (default, survives a power cut) or `normal` (survives kill -9). */
+  /** SQLite durability: `normal` (default, survives kill -9) or `full` (survives a power cut). */
   readonly sqliteSynchronous?: "full" | "normal";
   readonly logger: Logger;
   readonly maxMessageBytes?: number;

@@ -20,9 +20,10 @@ export interface SqliteStoreOptions {
   /** Clock for record timestamps, heartbeats and leases. */
   now?: () => Date;
   /**
-   * `full` (default): a call is answered once its commit is on disk, so it survives a power cut.
-   * `normal`: answered once written to the WAL; survives `kill -9` of the server but the last
-   * commits may be lost if the machine itself goes down. SQLite's synchronous pragma.
+   * `normal` (default): a call is answered once its commit is written to the WAL, so it survives
+   * `kill -9` of the server (SPEC section 5), but the last commits may be lost if the machine
+   * itself goes down. `full`: answered once the commit is on disk (an fsync per commit group), so
+   * it survives a power cut. SQLite's synchronous pragma; NORMAL is SQLite's advice for WAL mode.
    */
   synchronous?: "full" | "normal";
 }
@@ -88,9 +89,9 @@ export class StoreLockedError extends Error {
 }
 
 /**
- * Create a store in a SQLite file (WAL; synchronous FULL unless asked: a resolved call is on disk). Calls that
- * arrive together run one after another in one SQLite transaction, so durability costs one fsync
- * per group, not per call. One server owns the file: a second one is refused (StoreLockedError),
+ * Create a store in a SQLite file (WAL; a resolved call survives kill -9, and with synchronous FULL a
+ * power cut). Calls that arrive together run one after another in one SQLite transaction, so
+ * durability costs one commit (and with FULL one fsync) per group, not per call. One server owns the file: a second one is refused (StoreLockedError),
  * since revisions are handed out by the process that owns it.
  */
 export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): StatusStore {
@@ -102,7 +103,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     // this process's memory; BEGIN EXCLUSIVE takes the lock now rather than at the first write.
     db.pragma("locking_mode = EXCLUSIVE");
     db.pragma("journal_mode = WAL");
-    db.pragma(`synchronous = ${options.synchronous === "normal" ? "NORMAL" : "FULL"}`);
+    db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
     db.exec("BEGIN EXCLUSIVE; COMMIT");
     db.exec(SQLITE_SCHEMA);
   } catch (error) {
