@@ -1,9 +1,11 @@
-import { fork } from "node:child_process";
+import { fork, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startRedisServer } from "../test/helpers/redis-server.js";
-import { startServerProcess } from "../test/helpers/server-process.js";
+import { REPO_ROOT, startServerProcess } from "../test/helpers/server-process.js";
 import { benchRecoveryScan } from "./recovery-scan.js";
 import { buildLoadgen, processCpuSeconds, runLoadgen, sumResults, type LoadgenRun, type LoadResult } from "./loadgen.js";
 
@@ -37,8 +39,29 @@ async function benchStore(name: string, flags: string[], replicas = 1, redisPid?
   const servers = await Promise.all(
     Array.from({ length: replicas }, () => startServerProcess([...flags, "--log-level", "warn"])),
   );
-  const pids = servers.map((s) => s.child.pid!);
-  const target = servers.map((s) => s.grpcAddress).join(",");
+  await benchAgainstNoop(name, servers.map((s) => s.child.pid!), servers.map((s) => s.grpcAddress).join(","), redisPid);
+  await Promise.all(servers.map((s) => s.stop()));
+}
+
+/**
+ * The same table for the codec floor (bench/codec-floor-server.ts): the gRPC port and protobuf-es
+ * with a Transition that checks and stores nothing, so the table shows what the codec alone costs.
+ */
+async function benchCodecFloor(): Promise<void> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/codec-floor-server.ts", "0"], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const exited = once(child, "exit");
+  const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
+  const target = /^listening on (.+)$/.exec(line)![1]!;
+  await benchAgainstNoop("codec floor: a Transition that decodes and encodes but checks and stores nothing", [child.pid!], target);
+  child.kill("SIGTERM");
+  await exited;
+}
+
+/** Transition against the no-op at each number of calls in flight, on servers already running. */
+async function benchAgainstNoop(name: string, pids: number[], target: string, redisPid?: number): Promise<void> {
   const redisColumn = redisPid === undefined ? "" : " redis-server CPU µs/call |";
   console.log(`\n### ${name}\n`);
   console.log(`| case | calls/s | server CPU µs/call | vs no-op | errors |${redisColumn}\n|---|---|---|---|---|${redisPid === undefined ? "" : "---|"}`);
@@ -67,7 +90,6 @@ async function benchStore(name: string, flags: string[], replicas = 1, redisPid?
     console.log(row(`no-op (health Check), ${inFlight} in flight`, baseline) + redisCell("noop", baseline));
     console.log(row(`Transition, ${inFlight} in flight`, moved, baseline) + redisCell("transition", moved));
   }
-  await Promise.all(servers.map((s) => s.stop()));
 }
 
 /** Transition on Redis against the no-op, with 1, 2 and 3 replicas sharing one Redis. */
@@ -136,10 +158,11 @@ buildLoadgen();
 console.log(`pynenc-status bench: ${SECONDS}s per case, node ${process.version}, ${new Date().toISOString()}`);
 try {
   if ("memory".includes(filter)) await benchStore("memory store", ["--store", "memory"]);
+  if ("floor".includes(filter)) await benchCodecFloor();
   if ("sqlite".includes(filter)) {
     const sqlite = (mode: string) => ["--store", `sqlite:${join(dir, `bench-${mode}.db`)}`, "--sqlite-synchronous", mode];
-    await benchStore("SQLite store, --sqlite-synchronous full (default: answered once on disk)", sqlite("full"));
-    await benchStore("SQLite store, --sqlite-synchronous normal (answered once in the WAL)", sqlite("normal"));
+    await benchStore("SQLite store, --sqlite-synchronous normal (default: answered once in the WAL)", sqlite("normal"));
+    await benchStore("SQLite store, --sqlite-synchronous full (answered once on disk)", sqlite("full"));
   }
   if ("claim".includes(filter)) await benchClaims();
   if ("recovery".includes(filter)) await benchRecoveryScan(join(dir, "recovery.db"));
