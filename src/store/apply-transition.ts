@@ -23,11 +23,14 @@ export function applyTransition(
     }
   }
   const next = statusRecordTransition(current ?? null, command.status, command.runnerId, now);
+  // Ids that did not change keep the stored string rather than the one just decoded from the
+  // request, so a store that keeps every change in memory holds one copy of each.
+  const runnerId = current !== undefined && next.runnerId === current.runnerId ? current.runnerId : next.runnerId;
   return {
     record: {
-      invocationId: command.invocationId,
+      invocationId: current?.invocationId ?? command.invocationId,
       status: next.status,
-      runnerId: next.runnerId,
+      runnerId,
       timestamp: next.timestamp,
       revision,
       taskId: current === undefined ? command.taskId : current.taskId,
