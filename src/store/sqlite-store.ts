@@ -89,10 +89,11 @@ export class StoreLockedError extends Error {
 }
 
 /**
- * Create a store in a SQLite file (WAL; a resolved call survives kill -9, and with synchronous FULL a
- * power cut). Calls that arrive together run one after another in one SQLite transaction, so
- * durability costs one commit (and with FULL one fsync) per group, not per call. One server owns the file: a second one is refused (StoreLockedError),
- * since revisions are handed out by the process that owns it.
+ * Create a store in a SQLite file (WAL; a resolved call survives kill -9, and with synchronous
+ * FULL a power cut). Calls that arrive together run one after another in one SQLite transaction,
+ * so durability costs one commit (and with FULL one fsync) per group, not per call. One server
+ * owns the file: a second one is refused (StoreLockedError), since revisions are handed out by the
+ * process that owns it.
  */
 export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): StatusStore {
   const now = options.now ?? (() => new Date());
