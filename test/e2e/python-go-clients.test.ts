@@ -7,7 +7,7 @@ import type { ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { jsonLines, startCollectedProcess, waitUntil } from "../helpers/child-processes.js";
+import { jsonLines, killRunning, startCollectedProcess, waitUntil } from "../helpers/child-processes.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { InvocationStatus as S, StatusService, type HistoryEntry } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import { REPO_ROOT, startServerProcess, type ServerProcess, freePort } from "../helpers/server-process.js";
@@ -78,7 +78,7 @@ describe.skipIf(skip)("Python runners and the Go watcher against a real server",
     dir = mkdtempSync(join(tmpdir(), "pynenc-status-clients-"));
   });
   afterAll(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    killRunning(children);
     await Promise.all(servers.map((s) => s.kill()));
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -9,7 +9,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { jsonLines, startCollectedProcess, waitUntil } from "../helpers/child-processes.js";
+import { jsonLines, killRunning, startCollectedProcess, waitUntil } from "../helpers/child-processes.js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   InvocationStatus as S,
@@ -73,7 +73,7 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
     dir = mkdtempSync(join(tmpdir(), "pynenc-status-soak-"));
   });
   afterAll(async () => {
-    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    killRunning(children);
     await server?.kill();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

@@ -27,6 +27,11 @@ export function startCollectedProcess(
   return { child, exited, stdout: () => stdout, stderr: () => stderr };
 }
 
+/** SIGKILL every child that is still running (a suite's teardown after a failure). */
+export function killRunning(children: readonly ChildProcess[]): void {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
 /** Poll until `condition` holds; fail with `what()` after `timeoutMs`. */
 export async function waitUntil(condition: () => boolean, timeoutMs: number, what: () => string, pollMs = 20): Promise<void> {
   const deadline = Date.now() + timeoutMs;
