@@ -43,50 +43,81 @@ async function benchStore(name: string, flags: string[], replicas = 1, redisPid?
   await Promise.all(servers.map((s) => s.stop()));
 }
 
-/**
- * The same table for the codec floor (bench/codec-floor-server.ts): the gRPC port and protobuf-es
- * with a Transition that checks and stores nothing, so the table shows what the codec alone costs.
- */
-async function benchCodecFloor(): Promise<void> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/codec-floor-server.ts", "0"], {
+/** Start bench/codec-floor-server.ts serving one PART; resolves to its pid, address and stop. */
+async function startCodecFloor(part: string): Promise<{ pid: number; target: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/codec-floor-server.ts", "0", part], {
     cwd: REPO_ROOT,
     stdio: ["ignore", "pipe", "inherit"],
   });
   const exited = once(child, "exit");
   const [line] = (await once(createInterface({ input: child.stdout! }), "line")) as [string];
   const target = /^listening on (.+)$/.exec(line)![1]!;
-  await benchAgainstNoop("codec floor: a Transition that decodes and encodes but checks and stores nothing", [child.pid!], target);
-  child.kill("SIGTERM");
-  await exited;
+  const stop = async () => {
+    child.kill("SIGTERM");
+    await exited;
+  };
+  return { pid: child.pid!, target, stop };
+}
+
+/**
+ * The codec floor (bench/codec-floor-server.ts): a Transition that checks and stores nothing, first
+ * through the real gRPC port at every number in flight, then split into its parts at 16 in flight.
+ */
+async function benchCodecFloor(): Promise<void> {
+  const adapter = await startCodecFloor("adapter");
+  await benchAgainstNoop("codec floor: a Transition that decodes and encodes but checks and stores nothing", [adapter.pid], adapter.target);
+  await adapter.stop();
+  console.log("\n### codec floor by part (bare grpc-js method, 16 in flight)\n");
+  console.log(TABLE_HEADER);
+  const parts = {
+    none: "pre-encoded answer, request not decoded",
+    decode: "decode only",
+    encode: "encode only",
+    both: "decode + encode",
+  };
+  for (const [part, what] of Object.entries(parts)) {
+    const server = await startCodecFloor(part);
+    const { baseline, moved } = await measureAgainstNoop([server.pid], server.target, 16);
+    console.log(row(`no-op (health Check), next to "${part}"`, baseline));
+    console.log(row(`Transition, ${what}`, moved, baseline));
+    await server.stop();
+  }
+}
+
+const TABLE_HEADER = "| case | calls/s | server CPU µs/call | vs no-op | errors |\n|---|---|---|---|---|";
+
+/**
+ * Transition and the no-op at one number in flight, in alternating slices so drift on the machine
+ * falls on both alike; with `redisPid`, Redis's own CPU for each.
+ */
+async function measureAgainstNoop(pids: number[], target: string, inFlight: number, redisPid?: number) {
+  const noop: LoadResult[] = [];
+  const transition: LoadResult[] = [];
+  const redisCpu = { noop: 0, transition: 0 };
+  const measure = async (kind: "noop" | "transition", run: LoadgenRun, into: LoadResult[]) => {
+    const before = redisPid === undefined ? 0 : processCpuSeconds(redisPid);
+    into.push(await runLoadgen(pids, run));
+    if (redisPid !== undefined) redisCpu[kind] += processCpuSeconds(redisPid) - before;
+  };
+  // Warm up both paths (JIT, connections, SQLite pages).
+  await runLoadgen(pids, { target, method: "noop", inFlight: 16, seconds: 1, prefix: "warm" });
+  await runLoadgen(pids, { target, method: "transition", inFlight: 16, seconds: 1, prefix: `warm${inFlight}` });
+  for (let round = 0; round < ROUNDS; round++) {
+    const slice = { target, inFlight, seconds: SECONDS / ROUNDS };
+    await measure("noop", { ...slice, method: "noop", prefix: "noop" }, noop);
+    await measure("transition", { ...slice, method: "transition", prefix: `t${inFlight}-${round}` }, transition);
+  }
+  return { baseline: sumResults(noop), moved: sumResults(transition), redisCpu };
 }
 
 /** Transition against the no-op at each number of calls in flight, on servers already running. */
 async function benchAgainstNoop(name: string, pids: number[], target: string, redisPid?: number): Promise<void> {
-  const redisColumn = redisPid === undefined ? "" : " redis-server CPU µs/call |";
   console.log(`\n### ${name}\n`);
-  console.log(`| case | calls/s | server CPU µs/call | vs no-op | errors |${redisColumn}\n|---|---|---|---|---|${redisPid === undefined ? "" : "---|"}`);
-  // Warm up both paths (JIT, connections, SQLite pages).
-  await runLoadgen(pids, { target, method: "noop", inFlight: 16, seconds: 1, prefix: "warm" });
-  await runLoadgen(pids, { target, method: "transition", inFlight: 16, seconds: 1, prefix: "warm" });
+  console.log(redisPid === undefined ? TABLE_HEADER : TABLE_HEADER.replace("|\n", "| redis-server CPU µs/call |\n") + "---|");
   for (const inFlight of IN_FLIGHT) {
-    const noop: LoadResult[] = [];
-    const transition: LoadResult[] = [];
-    const redisCpu = { noop: 0, transition: 0 };
-    const measure = async (kind: "noop" | "transition", run: LoadgenRun, into: LoadResult[]) => {
-      const before = redisPid === undefined ? 0 : processCpuSeconds(redisPid);
-      into.push(await runLoadgen(pids, run));
-      if (redisPid !== undefined) redisCpu[kind] += processCpuSeconds(redisPid) - before;
-    };
-    // Alternate slices so drift on the machine falls on both cases alike.
-    for (let round = 0; round < ROUNDS; round++) {
-      const slice = { target, inFlight, seconds: SECONDS / ROUNDS };
-      await measure("noop", { ...slice, method: "noop", prefix: "noop" }, noop);
-      await measure("transition", { ...slice, method: "transition", prefix: `t${inFlight}-${round}` }, transition);
-    }
+    const { baseline, moved, redisCpu } = await measureAgainstNoop(pids, target, inFlight, redisPid);
     const redisCell = (kind: "noop" | "transition", r: LoadResult) =>
       redisPid === undefined ? "" : ` ${((redisCpu[kind] / r.calls) * 1e6).toFixed(1)} |`;
-    const baseline = sumResults(noop);
-    const moved = sumResults(transition);
     console.log(row(`no-op (health Check), ${inFlight} in flight`, baseline) + redisCell("noop", baseline));
     console.log(row(`Transition, ${inFlight} in flight`, moved, baseline) + redisCell("transition", moved));
   }
