@@ -10,7 +10,7 @@ import {
   type TransitionRequest,
   type TransitionResponse,
 } from "../gen/ts/pynenc/status/v1/status_pb.js";
-import { createGrpcServer } from "../src/server/grpc-server.js";
+import { createGrpcServer, listenInsecure } from "../src/server/grpc-server.js";
 import { createLogger } from "../src/server/logger.js";
 import type { StatusServiceHandlers } from "../src/service/status-service.js";
 
@@ -89,11 +89,7 @@ if (part === "adapter") {
   server = bareServer(part);
   // The same no-op as everywhere else: the gRPC team's health service.
   new HealthImplementation({ "": "SERVING" }).addToServer(server);
-  port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`127.0.0.1:${process.argv[2] ?? 0}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    ),
-  );
+  port = await listenInsecure(server, "127.0.0.1", Number(process.argv[2] ?? 0));
 }
 console.log(`listening on 127.0.0.1:${port}`);
 process.once("SIGTERM", () => server.tryShutdown(() => process.exit(0)));

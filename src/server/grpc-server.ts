@@ -58,13 +58,16 @@ export function createGrpcServer(
   return {
     server,
     health,
-    listen(host, port) {
-      const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
-      return new Promise((resolve, reject) => {
-        server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
-          error ? reject(error) : resolve(boundPort),
-        );
-      });
-    },
+    listen: (host, port) => listenInsecure(server, host, port),
   };
+}
+
+/** Bind a grpc-js server to HOST:PORT without TLS and start it; resolves to the bound port. */
+export function listenInsecure(server: grpc.Server, host: string, port: number): Promise<number> {
+  const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  return new Promise((resolve, reject) => {
+    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
+      error ? reject(error) : resolve(boundPort),
+    );
+  });
 }
