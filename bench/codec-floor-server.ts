@@ -1,5 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
-import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary } from "@bufbuild/protobuf";
 import { HealthImplementation } from "grpc-health-check";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
 import {
@@ -10,6 +10,7 @@ import {
   type TransitionRequest,
   type TransitionResponse,
 } from "../gen/ts/pynenc/status/v1/status_pb.js";
+import { encodeMessage } from "../src/server/grpc-handlers.js";
 import { createGrpcServer, listenInsecure } from "../src/server/grpc-server.js";
 import { createLogger } from "../src/server/logger.js";
 import type { StatusServiceHandlers } from "../src/service/status-service.js";
@@ -46,8 +47,7 @@ function respond(request: Pick<TransitionRequest, "invocationId" | "status" | "r
 }
 
 function encode(message: TransitionResponse): Buffer {
-  const bytes = toBinary(TransitionResponseSchema, message);
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return encodeMessage(TransitionResponseSchema, message);
 }
 
 /** A bare grpc-js server whose Transition does only the given parts of the codec's work. */

@@ -19,6 +19,12 @@ function decodeRequest(schema: DescMessage, bytes: Buffer): unknown {
   }
 }
 
+/** A protobuf-es message as the Buffer grpc-js sends, without copying the encoded bytes. */
+export function encodeMessage(schema: DescMessage, message: unknown): Buffer {
+  const bytes = toBinary(schema, message as never);
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 function toServiceError(error: unknown, logger: Logger): grpc.StatusObject {
   const connectError = connectErrorFrom(error);
   if (connectError.code === 13) logger.error("internal error", { error: connectError.cause ?? connectError });
@@ -40,10 +46,7 @@ export function grpcServiceFromHandlers(
   for (const method of service.methods) {
     const streaming = method.methodKind === "server_streaming";
     const output = method.output;
-    const encode = (message: unknown): Buffer => {
-      const bytes = toBinary(output, message as never);
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    };
+    const encode = (message: unknown): Buffer => encodeMessage(output, message);
     // Streams send the same message object to many watchers: encode it once for all of them.
     const encoded = new WeakMap<object, Buffer>();
     const encodeShared = (message: unknown): Buffer => {
