@@ -34,7 +34,7 @@ type SpecTableRow = readonly [
   overrides: Flag,
 ];
 
-// prettier-ignore
+// biome-ignore format: one aligned row per status reads as the table it transcribes
 const SPEC_TABLE: readonly SpecTableRow[] = [
   //  from                           allowed targets                                                                  final  run    req    acq    rel    ovr
   [null,                           ["registered"],                                                                   "",    "",    "",    "",    "",    ""],
