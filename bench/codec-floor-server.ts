@@ -30,7 +30,9 @@ type Part = (typeof PARTS)[number];
 
 let revision = 0n;
 // A message literal, as the service builds its responses.
-function respond(request: Pick<TransitionRequest, "invocationId" | "status" | "runnerId" | "taskId">): TransitionResponse {
+function respond(
+  request: Pick<TransitionRequest, "invocationId" | "status" | "runnerId" | "taskId">,
+): TransitionResponse {
   return {
     $typeName: "pynenc.status.v1.TransitionResponse",
     record: {
@@ -54,7 +56,12 @@ function encode(message: TransitionResponse): Buffer {
 function bareServer(part: Exclude<Part, "adapter">): grpc.Server {
   const decodes = part === "decode" || part === "both";
   const encodes = part === "encode" || part === "both";
-  const sample = { invocationId: "bench-000001-1", status: InvocationStatus.PENDING, runnerId: "runner-1", taskId: "bench.task" };
+  const sample = {
+    invocationId: "bench-000001-1",
+    status: InvocationStatus.PENDING,
+    runnerId: "runner-1",
+    taskId: "bench.task",
+  };
   const fixed = encode(respond(sample));
   const server = new grpc.Server();
   const transition: grpc.MethodDefinition<Buffer, TransitionResponse | undefined> = {
@@ -67,7 +74,10 @@ function bareServer(part: Exclude<Part, "adapter">): grpc.Server {
     responseDeserialize: () => undefined,
   };
   server.addService({ transition } as grpc.ServiceDefinition, {
-    transition(call: grpc.ServerUnaryCall<Buffer, unknown>, callback: grpc.sendUnaryData<TransitionResponse | undefined>) {
+    transition(
+      call: grpc.ServerUnaryCall<Buffer, unknown>,
+      callback: grpc.sendUnaryData<TransitionResponse | undefined>,
+    ) {
       const request = decodes ? fromBinary(TransitionRequestSchema, call.request) : sample;
       callback(null, encodes ? respond(request) : undefined);
     },

@@ -49,8 +49,18 @@ export async function runLoadgen(serverPids: number | readonly number[], run: Lo
   const { stdout } = await promisify(execFile)(
     BINARY,
     [
-      "-target", run.target, "-method", run.method, "-in-flight", String(run.inFlight),
-      "-duration", `${run.seconds}s`, "-prefix", run.prefix, "-batch", String(run.batch ?? 10),
+      "-target",
+      run.target,
+      "-method",
+      run.method,
+      "-in-flight",
+      String(run.inFlight),
+      "-duration",
+      `${run.seconds}s`,
+      "-prefix",
+      run.prefix,
+      "-batch",
+      String(run.batch ?? 10),
     ],
     // One core for the load, the other for the server.
     { env: { ...process.env, GOMAXPROCS: "1" } },

@@ -13,7 +13,9 @@ async function fill(store: StatusStore): Promise<void> {
   const group = 10_000;
   for (let start = 0; start < STORED; start += group) {
     const ids = Array.from({ length: Math.min(group, STORED - start) }, (_, i) => `inv-${start + i}`);
-    await Promise.all(ids.map((invocationId) => store.transition({ invocationId, status: S.REGISTERED, runnerId: null, taskId: "" })));
+    await Promise.all(
+      ids.map((invocationId) => store.transition({ invocationId, status: S.REGISTERED, runnerId: null, taskId: "" })),
+    );
   }
   await store.claimAvailable({ runnerId: "bench-runner", maxCount: STALE, taskId: "" });
 }
@@ -27,7 +29,11 @@ async function timed(run: () => Promise<unknown>): Promise<number> {
 /** The cost of one recovery pass with STORED invocations, with nothing to do and with STALE to recover. */
 export async function benchRecoveryScan(sqlitePath: string): Promise<void> {
   console.log(`\n### recovery pass with ${STORED.toLocaleString("en")} invocations stored\n`);
-  console.log("| store | fill (s) | pass with nothing to recover (ms) | pass recovering " + STALE + " PENDING (ms) |\n|---|---|---|---|");
+  console.log(
+    "| store | fill (s) | pass with nothing to recover (ms) | pass recovering " +
+      STALE +
+      " PENDING (ms) |\n|---|---|---|---|",
+  );
   for (const [name, open] of [
     ["memory", (now: () => Date) => createMemoryStore({ now })],
     ["sqlite", (now: () => Date) => createSqliteStore(sqlitePath, { now })],

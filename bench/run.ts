@@ -7,7 +7,14 @@ import { join } from "node:path";
 import { startRedisServer } from "../test/helpers/redis-server.js";
 import { REPO_ROOT, startServerProcess } from "../test/helpers/server-process.js";
 import { benchRecoveryScan } from "./recovery-scan.js";
-import { buildLoadgen, processCpuSeconds, runLoadgen, sumResults, type LoadgenRun, type LoadResult } from "./loadgen.js";
+import {
+  buildLoadgen,
+  processCpuSeconds,
+  runLoadgen,
+  sumResults,
+  type LoadgenRun,
+  type LoadResult,
+} from "./loadgen.js";
 
 /**
  * `npm run bench [-- FILTER]`: server CPU per call of Transition against a no-op call (the
@@ -39,7 +46,12 @@ async function benchStore(name: string, flags: string[], replicas = 1, redisPid?
   const servers = await Promise.all(
     Array.from({ length: replicas }, () => startServerProcess([...flags, "--log-level", "warn"])),
   );
-  await benchAgainstNoop(name, servers.map((s) => s.child.pid!), servers.map((s) => s.grpcAddress).join(","), redisPid);
+  await benchAgainstNoop(
+    name,
+    servers.map((s) => s.child.pid!),
+    servers.map((s) => s.grpcAddress).join(","),
+    redisPid,
+  );
   await Promise.all(servers.map((s) => s.stop()));
 }
 
@@ -65,7 +77,11 @@ async function startCodecFloor(part: string): Promise<{ pid: number; target: str
  */
 async function benchCodecFloor(): Promise<void> {
   const adapter = await startCodecFloor("adapter");
-  await benchAgainstNoop("codec floor: a Transition that decodes and encodes but checks and stores nothing", [adapter.pid], adapter.target);
+  await benchAgainstNoop(
+    "codec floor: a Transition that decodes and encodes but checks and stores nothing",
+    [adapter.pid],
+    adapter.target,
+  );
   await adapter.stop();
   console.log("\n### codec floor by part (bare grpc-js method, 16 in flight)\n");
   console.log(TABLE_HEADER);
@@ -113,7 +129,9 @@ async function measureAgainstNoop(pids: number[], target: string, inFlight: numb
 /** Transition against the no-op at each number of calls in flight, on servers already running. */
 async function benchAgainstNoop(name: string, pids: number[], target: string, redisPid?: number): Promise<void> {
   console.log(`\n### ${name}\n`);
-  console.log(redisPid === undefined ? TABLE_HEADER : TABLE_HEADER.replace("|\n", "| redis-server CPU µs/call |\n") + "---|");
+  console.log(
+    redisPid === undefined ? TABLE_HEADER : TABLE_HEADER.replace("|\n", "| redis-server CPU µs/call |\n") + "---|",
+  );
   for (const inFlight of IN_FLIGHT) {
     const { baseline, moved, redisCpu } = await measureAgainstNoop(pids, target, inFlight, redisPid);
     const redisCell = (kind: "noop" | "transition", r: LoadResult) =>
@@ -141,12 +159,31 @@ async function benchRedis(): Promise<void> {
 
 async function benchClaims(): Promise<void> {
   console.log("\n### ClaimAvailable (SQLite, max_count 10, every runner claiming until nothing is left)\n");
-  console.log("| runners | invocations claimed/s | ClaimAvailable calls/s | server CPU µs/invocation | errors |\n|---|---|---|---|---|");
+  console.log(
+    "| runners | invocations claimed/s | ClaimAvailable calls/s | server CPU µs/invocation | errors |\n|---|---|---|---|---|",
+  );
   for (const runners of [1, 8, 32]) {
-    const server = await startServerProcess(["--store", `sqlite:${join(dir, `claim-${runners}.db`)}`, "--log-level", "warn"]);
+    const server = await startServerProcess([
+      "--store",
+      `sqlite:${join(dir, `claim-${runners}.db`)}`,
+      "--log-level",
+      "warn",
+    ]);
     const pid = server.child.pid!;
-    const registered = await runLoadgen(pid, { target: server.grpcAddress, method: "register", inFlight: 64, seconds: 3, prefix: "c" });
-    const claims = await runLoadgen(pid, { target: server.grpcAddress, method: "claim", inFlight: runners, seconds: 60, prefix: "c" });
+    const registered = await runLoadgen(pid, {
+      target: server.grpcAddress,
+      method: "register",
+      inFlight: 64,
+      seconds: 3,
+      prefix: "c",
+    });
+    const claims = await runLoadgen(pid, {
+      target: server.grpcAddress,
+      method: "claim",
+      inFlight: runners,
+      seconds: 60,
+      prefix: "c",
+    });
     if (claims.items !== registered.items) throw new Error(`claimed ${claims.items} of ${registered.items} registered`);
     console.log(
       `| ${runners} | ${(claims.items! / claims.seconds).toFixed(0)} | ${(claims.calls / claims.seconds).toFixed(0)} | ` +
@@ -164,7 +201,13 @@ async function benchWatchFanOut(): Promise<void> {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   await new Promise<void>((resolve) => watchers.once("message", () => resolve()));
-  const load = await runLoadgen(pid, { target: server.grpcAddress, method: "transition", inFlight: 64, seconds: SECONDS / 2, prefix: "fan" });
+  const load = await runLoadgen(pid, {
+    target: server.grpcAddress,
+    method: "transition",
+    inFlight: 64,
+    seconds: SECONDS / 2,
+    prefix: "fan",
+  });
   const cpuBefore = processCpuSeconds(pid);
   watchers.send({ expected: load.calls });
   type Report = { complete: number; inOrder: boolean; resumes: number; drainMs: number };
@@ -191,7 +234,12 @@ try {
   if ("memory".includes(filter)) await benchStore("memory store", ["--store", "memory"]);
   if ("floor".includes(filter)) await benchCodecFloor();
   if ("sqlite".includes(filter)) {
-    const sqlite = (mode: string) => ["--store", `sqlite:${join(dir, `bench-${mode}.db`)}`, "--sqlite-synchronous", mode];
+    const sqlite = (mode: string) => [
+      "--store",
+      `sqlite:${join(dir, `bench-${mode}.db`)}`,
+      "--sqlite-synchronous",
+      mode,
+    ];
     await benchStore("SQLite store, --sqlite-synchronous normal (default: answered once in the WAL)", sqlite("normal"));
     await benchStore("SQLite store, --sqlite-synchronous full (answered once on disk)", sqlite("full"));
   }

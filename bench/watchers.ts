@@ -8,16 +8,21 @@ import { createGrpcJsClient } from "../test/helpers/grpc-js-client.js";
 const [address, countText] = process.argv.slice(2) as [string, string];
 const count = Number(countText);
 const client = createGrpcJsClient(address);
-type Watcher = { changes: number; last: number; inOrder: boolean; resumes: number; call?: grpc.ClientReadableStream<WatchStatusResponse> };
+type Watcher = {
+  changes: number;
+  last: number;
+  inOrder: boolean;
+  resumes: number;
+  call?: grpc.ClientReadableStream<WatchStatusResponse>;
+};
 const watchers: Watcher[] = Array.from({ length: count }, () => ({ changes: 0, last: 0, inOrder: true, resumes: 0 }));
 let ready = 0;
 let stopping = false;
 
 function watch(state: Watcher, startRevision: number): void {
-  const call = (client as unknown as Record<string, (r: unknown) => grpc.ClientReadableStream<WatchStatusResponse>>).watchStatus!.call(
-    client,
-    { startRevision: BigInt(startRevision) },
-  );
+  const call = (
+    client as unknown as Record<string, (r: unknown) => grpc.ClientReadableStream<WatchStatusResponse>>
+  ).watchStatus!.call(client, { startRevision: BigInt(startRevision) });
   state.call = call;
   let started = false;
   call.on("data", (m: WatchStatusResponse) => {

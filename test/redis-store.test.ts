@@ -1,11 +1,6 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import {
-  ALL_STATUSES,
-  InvocationStatus as S,
-  statusRecordTransition,
-  createStatusRecord,
-} from "../src/core/index.js";
+import { ALL_STATUSES, InvocationStatus as S, statusRecordTransition, createStatusRecord } from "../src/core/index.js";
 import type { StatusStore, StoredChange } from "../src/store/index.js";
 import { redisKeys } from "../src/store/redis/keys.js";
 import { createRedisStore, RedisEvictionPolicyError } from "../src/store/redis/redis-store.js";
@@ -26,7 +21,9 @@ describe.runIf(available)("redis store", () => {
     await server?.stop();
   });
 
-  describeStoreContract("redis", (options) => createRedisStore(server.url(), { prefix: freshPrefix(), now: options.now }));
+  describeStoreContract("redis", (options) =>
+    createRedisStore(server.url(), { prefix: freshPrefix(), now: options.now }),
+  );
 
   /** Stores on one Redis and one prefix, as replicas are; closed after the test. */
   async function replicas(count: number, now?: () => Date): Promise<StatusStore[]> {
@@ -34,7 +31,12 @@ describe.runIf(available)("redis store", () => {
     return Promise.all(Array.from({ length: count }, () => createRedisStore(server.url(), { prefix, now })));
   }
   const closeAll = (stores: StatusStore[]) => Promise.all(stores.map((s) => s.close()));
-  const command = (invocationId: string, status: S, runnerId: string | null = null) => ({ invocationId, status, runnerId, taskId: "" });
+  const command = (invocationId: string, status: S, runnerId: string | null = null) => ({
+    invocationId,
+    status,
+    runnerId,
+    taskId: "",
+  });
 
   test("the scripts apply the core's state machine: every (status, target, owner, runner) agrees", async () => {
     const prefix = freshPrefix();
@@ -75,7 +77,7 @@ describe.runIf(available)("redis store", () => {
           }
         }
       }
-      expect(compared).toBe(4 + (ALL_STATUSES.length * 2) * ALL_STATUSES.length * runners.length);
+      expect(compared).toBe(4 + ALL_STATUSES.length * 2 * ALL_STATUSES.length * runners.length);
     } finally {
       redis.disconnect();
       await store.close();
@@ -117,9 +119,13 @@ describe.runIf(available)("redis store", () => {
   test("runners claiming through different replicas never get the same invocation", async () => {
     const stores = await replicas(3);
     try {
-      await Promise.all(Array.from({ length: 300 }, (_, i) => stores[i % 3]!.transition(command(`q-${i}`, S.REGISTERED))));
+      await Promise.all(
+        Array.from({ length: 300 }, (_, i) => stores[i % 3]!.transition(command(`q-${i}`, S.REGISTERED))),
+      );
       const claims = await Promise.all(
-        Array.from({ length: 30 }, (_, r) => stores[r % 3]!.claimAvailable({ runnerId: `r${r}`, maxCount: 15, taskId: "" })),
+        Array.from({ length: 30 }, (_, r) =>
+          stores[r % 3]!.claimAvailable({ runnerId: `r${r}`, maxCount: 15, taskId: "" }),
+        ),
       );
       const claimed = claims.flat().map((c) => c.record.invocationId);
       expect(new Set(claimed).size).toBe(claimed.length);
@@ -140,7 +146,9 @@ describe.runIf(available)("redis store", () => {
       clockMs += 60_000;
       const policy = { maxPendingMs: 10_000, runnerDeadAfterMs: 30_000 };
       const [a, b] = await Promise.all(stores.map((s) => s.recover(policy)));
-      const recovered = [...a!, ...b!].filter((c) => c.record.status === S.PENDING_RECOVERY).map((c) => c.record.invocationId);
+      const recovered = [...a!, ...b!]
+        .filter((c) => c.record.status === S.PENDING_RECOVERY)
+        .map((c) => c.record.invocationId);
       expect(recovered.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `p-${i}`).sort());
       expect(new Set(recovered).size).toBe(40);
     } finally {
@@ -186,7 +194,9 @@ describe.runIf(available)("redis store", () => {
     const redis = new Redis(server.url());
     try {
       await redis.config("SET", "maxmemory-policy", "allkeys-lru");
-      await expect(createRedisStore(server.url(), { prefix: freshPrefix() })).rejects.toBeInstanceOf(RedisEvictionPolicyError);
+      await expect(createRedisStore(server.url(), { prefix: freshPrefix() })).rejects.toBeInstanceOf(
+        RedisEvictionPolicyError,
+      );
     } finally {
       await redis.config("SET", "maxmemory-policy", "noeviction");
       redis.disconnect();

@@ -21,7 +21,12 @@ import {
 /** A fresh, empty store per test, on the given clock. */
 export type StoreFactory = (options: { now: () => Date }) => StatusStore | Promise<StatusStore>;
 
-function command(invocationId: string, status: S, runnerId: string | null = null, extra: Partial<TransitionCommand> = {}) {
+function command(
+  invocationId: string,
+  status: S,
+  runnerId: string | null = null,
+  extra: Partial<TransitionCommand> = {},
+) {
   return { invocationId, status, runnerId, taskId: "", ...extra };
 }
 
@@ -80,7 +85,13 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
 
     test("registering a new invocation gives revision 1, its task and no previous status", async () => {
       const change = await store.transition(command("a", S.REGISTERED, null, { taskId: "task-1" }));
-      expect(change.record).toMatchObject({ invocationId: "a", status: S.REGISTERED, runnerId: null, revision: 1, taskId: "task-1" });
+      expect(change.record).toMatchObject({
+        invocationId: "a",
+        status: S.REGISTERED,
+        runnerId: null,
+        revision: 1,
+        taskId: "task-1",
+      });
       expect(change.previousStatus).toBeNull();
       expect(store.currentRevision()).toBe(1);
       expect(await store.get("a")).toEqual(change.record);
@@ -105,14 +116,54 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       ]);
     });
 
-    const rejected: Array<{ name: string; setup: (s: StatusStore) => Promise<void>; command: TransitionCommand; error: unknown }> = [
-      { name: "a transition the status does not allow", setup: (s) => startRunning(s, "a", "r1"), command: command("a", S.REGISTERED, "r1"), error: InvocationStatusTransitionError },
-      { name: "a change by a runner that is not the owner", setup: (s) => startRunning(s, "a", "r1"), command: command("a", S.SUCCESS, "r2"), error: InvocationStatusOwnershipError },
-      { name: "acquiring without a runner", setup: async (s) => void (await s.transition(command("a", S.REGISTERED))), command: command("a", S.PENDING, null), error: InvocationStatusOwnershipError },
-      { name: "an unknown invocation", setup: async () => {}, command: command("nope", S.PENDING, "r1"), error: InvocationNotFoundError },
-      { name: "registering twice", setup: async (s) => void (await s.transition(command("a", S.REGISTERED))), command: command("a", S.REGISTERED), error: InvocationStatusTransitionError },
-      { name: "a stale expected revision", setup: (s) => startRunning(s, "a", "r1"), command: command("a", S.SUCCESS, "r1", { expectedRevision: 2 }), error: RevisionMismatchError },
-      { name: "an expected revision on a new invocation that exists", setup: async (s) => void (await s.transition(command("a", S.REGISTERED))), command: command("a", S.REGISTERED, null, { expectedRevision: 0 }), error: RevisionMismatchError },
+    const rejected: Array<{
+      name: string;
+      setup: (s: StatusStore) => Promise<void>;
+      command: TransitionCommand;
+      error: unknown;
+    }> = [
+      {
+        name: "a transition the status does not allow",
+        setup: (s) => startRunning(s, "a", "r1"),
+        command: command("a", S.REGISTERED, "r1"),
+        error: InvocationStatusTransitionError,
+      },
+      {
+        name: "a change by a runner that is not the owner",
+        setup: (s) => startRunning(s, "a", "r1"),
+        command: command("a", S.SUCCESS, "r2"),
+        error: InvocationStatusOwnershipError,
+      },
+      {
+        name: "acquiring without a runner",
+        setup: async (s) => void (await s.transition(command("a", S.REGISTERED))),
+        command: command("a", S.PENDING, null),
+        error: InvocationStatusOwnershipError,
+      },
+      {
+        name: "an unknown invocation",
+        setup: async () => {},
+        command: command("nope", S.PENDING, "r1"),
+        error: InvocationNotFoundError,
+      },
+      {
+        name: "registering twice",
+        setup: async (s) => void (await s.transition(command("a", S.REGISTERED))),
+        command: command("a", S.REGISTERED),
+        error: InvocationStatusTransitionError,
+      },
+      {
+        name: "a stale expected revision",
+        setup: (s) => startRunning(s, "a", "r1"),
+        command: command("a", S.SUCCESS, "r1", { expectedRevision: 2 }),
+        error: RevisionMismatchError,
+      },
+      {
+        name: "an expected revision on a new invocation that exists",
+        setup: async (s) => void (await s.transition(command("a", S.REGISTERED))),
+        command: command("a", S.REGISTERED, null, { expectedRevision: 0 }),
+        error: RevisionMismatchError,
+      },
     ];
     for (const c of rejected) {
       test(`rejects ${c.name} and changes nothing`, async () => {
@@ -151,7 +202,9 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       const ids = Array.from({ length: 50 }, (_, i) => `race-${i}`);
       await Promise.all(ids.map((id) => store.transition(command(id, S.REGISTERED))));
       const runners = ["r1", "r2", "r3", "r4"];
-      const attempts = ids.flatMap((id) => runners.map((r) => store.transition(command(id, S.PENDING, r)).then(() => r)));
+      const attempts = ids.flatMap((id) =>
+        runners.map((r) => store.transition(command(id, S.PENDING, r)).then(() => r)),
+      );
       const results = await Promise.allSettled(attempts);
       for (let i = 0; i < ids.length; i++) {
         const forId = results.slice(i * runners.length, (i + 1) * runners.length);
@@ -175,7 +228,12 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     });
 
     test("lists available invocations oldest first, by task, in pages that survive changes", async () => {
-      for (const [id, task] of [["a", "t1"], ["b", "t2"], ["c", "t1"], ["d", "t1"]] as const) {
+      for (const [id, task] of [
+        ["a", "t1"],
+        ["b", "t2"],
+        ["c", "t1"],
+        ["d", "t1"],
+      ] as const) {
         await store.transition(command(id, S.REGISTERED, null, { taskId: task }));
       }
       await store.transition(command("b", S.PENDING, "r1"));
@@ -227,7 +285,9 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       const controller = new AbortController();
       const events = watch({ startRevision: 5, signal: controller.signal });
       // Writes race with the replay: every revision from 5 to 60 must arrive once, in order.
-      const writes = Promise.all(Array.from({ length: 40 }, (_, i) => store.transition(command(`x-${i}`, S.REGISTERED))));
+      const writes = Promise.all(
+        Array.from({ length: 40 }, (_, i) => store.transition(command(`x-${i}`, S.REGISTERED))),
+      );
       const received: WatchEvent[] = [];
       while (revisions(received).length < 56) {
         const next = await events.next();
@@ -263,12 +323,20 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         signal: controller.signal,
       });
       const head = await take(events, 2);
-      expect(head[0]).toMatchObject({ kind: "change", initial: true, change: { record: { invocationId: "a", status: S.RUNNING } } });
+      expect(head[0]).toMatchObject({
+        kind: "change",
+        initial: true,
+        change: { record: { invocationId: "a", status: S.RUNNING } },
+      });
       expect(head[1]).toEqual({ kind: "progress", revision: 4 });
       await store.transition(command("b", S.PENDING, "r2"));
       await store.transition(command("a", S.SUCCESS, "r1"));
       const [next] = await take(events, 1);
-      expect(next).toMatchObject({ kind: "change", initial: false, change: { record: { invocationId: "a", revision: 6 } } });
+      expect(next).toMatchObject({
+        kind: "change",
+        initial: false,
+        change: { record: { invocationId: "a", revision: 6 } },
+      });
       controller.abort();
     });
 
@@ -276,11 +344,17 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       await startRunning(store, "a", "r1");
       await startRunning(store, "b", "r2");
       const controller = new AbortController();
-      const events = watch({ startRevision: 1, matches: (c) => c.record.invocationId === "b", signal: controller.signal });
+      const events = watch({
+        startRevision: 1,
+        matches: (c) => c.record.invocationId === "b",
+        signal: controller.signal,
+      });
       await store.transition(command("a", S.SUCCESS, "r1"));
       await store.transition(command("b", S.FAILED, "r2"));
       const got = await take(events, 5);
-      expect(got.filter((e) => e.kind === "change").map((e) => e.kind === "change" && e.change.record.revision)).toEqual([4, 5, 6, 8]);
+      expect(
+        got.filter((e) => e.kind === "change").map((e) => e.kind === "change" && e.change.record.revision),
+      ).toEqual([4, 5, 6, 8]);
       controller.abort();
     });
 
@@ -316,15 +390,24 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       expect(retry).toEqual(first);
       expect(store.currentRevision()).toBe(2);
       expect((await store.readHistory("a")).length).toBe(2);
-      await expect(store.transition(command("a", S.RUNNING, "r1", { requestId: "k1" }))).rejects.toBeInstanceOf(RequestIdReusedError);
+      await expect(store.transition(command("a", S.RUNNING, "r1", { requestId: "k1" }))).rejects.toBeInstanceOf(
+        RequestIdReusedError,
+      );
       expect(store.currentRevision()).toBe(2);
       // A key whose first attempt failed recorded nothing: the retry is evaluated afresh.
-      await expect(store.transition(command("a", S.SUCCESS, "r1", { requestId: "k2" }))).rejects.toBeInstanceOf(InvocationStatusTransitionError);
+      await expect(store.transition(command("a", S.SUCCESS, "r1", { requestId: "k2" }))).rejects.toBeInstanceOf(
+        InvocationStatusTransitionError,
+      );
       expect((await store.transition(command("a", S.RUNNING, "r1", { requestId: "k2" }))).record.revision).toBe(3);
     });
 
     test("claiming takes the oldest available invocations, by task, each once", async () => {
-      for (const [id, task] of [["a", "t1"], ["b", "t2"], ["c", "t1"], ["d", "t1"]] as const) {
+      for (const [id, task] of [
+        ["a", "t1"],
+        ["b", "t2"],
+        ["c", "t1"],
+        ["d", "t1"],
+      ] as const) {
         await store.transition(command(id, S.REGISTERED, null, { taskId: task }));
       }
       const first = await store.claimAvailable({ runnerId: "r1", maxCount: 2, taskId: "t1" });

@@ -5,7 +5,8 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_0
 /** Parse a duration such as `90s`, `15m`, `24h` or `7d` (a bare number is seconds), in milliseconds. */
 export function parseDurationArgument(flag: string, value: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(value.trim());
-  if (match === null) throw new UsageError(`${flag} must be a duration like 90s, 15m, 24h or 7d, got ${JSON.stringify(value)}`);
+  if (match === null)
+    throw new UsageError(`${flag} must be a duration like 90s, 15m, 24h or 7d, got ${JSON.stringify(value)}`);
   return Number(match[1]) * UNIT_MS[match[2] ?? "s"]!;
 }
 

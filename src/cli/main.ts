@@ -70,7 +70,9 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS");
-    process.stderr.write(`error: ${describeError(error, "")}${usage ? '\nRun "pynenc-status --help" for usage.' : ""}\n`);
+    process.stderr.write(
+      `error: ${describeError(error, "")}${usage ? '\nRun "pynenc-status --help" for usage.' : ""}\n`,
+    );
     process.exitCode = usage ? 2 : 1;
   },
 );

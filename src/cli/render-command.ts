@@ -1,11 +1,6 @@
 import { parseArgs } from "node:util";
 import { instance as graphviz } from "@viz-js/viz";
-import {
-  STATUS_CONFIG,
-  StatusConfiguration,
-  stateDiagramDot,
-  stateDiagramMermaid,
-} from "../core/index.js";
+import { STATUS_CONFIG, StatusConfiguration, stateDiagramDot, stateDiagramMermaid } from "../core/index.js";
 import { definitionsFromProto } from "../service/proto-conversions.js";
 import { UsageError } from "./cli-error.js";
 import { createStatusClient } from "./client-commands.js";

@@ -10,7 +10,9 @@ export function parseStatusArgument(value: string): InvocationStatus {
     (v) => v.number !== 0 && (v.name === name || v.name === PREFIX + name),
   );
   if (found === undefined) {
-    const known = InvocationStatusSchema.values.filter((v) => v.number !== 0).map((v) => v.name.slice(PREFIX.length).toLowerCase());
+    const known = InvocationStatusSchema.values
+      .filter((v) => v.number !== 0)
+      .map((v) => v.name.slice(PREFIX.length).toLowerCase());
     throw new UsageError(`unknown status ${JSON.stringify(value)}; one of: ${known.join(", ")}`);
   }
   return found.number as InvocationStatus;

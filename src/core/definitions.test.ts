@@ -27,12 +27,26 @@ interface SpecRow {
 
 const SPEC_ROWS: readonly SpecRow[] = [
   { from: null, allowed: ["registered"] },
-  { from: "registered", allowed: ["pending", "concurrency_controlled", "concurrency_controlled_final"], availableForRun: true, releasesOwnership: true },
+  {
+    from: "registered",
+    allowed: ["pending", "concurrency_controlled", "concurrency_controlled_final"],
+    availableForRun: true,
+    releasesOwnership: true,
+  },
   { from: "concurrency_controlled", allowed: ["rerouted"], releasesOwnership: true },
   { from: "rerouted", allowed: ["pending", "concurrency_controlled"], availableForRun: true, releasesOwnership: true },
-  { from: "pending", allowed: ["running", "killed", "rerouted", "pending_recovery"], requiresOwnership: true, acquiresOwnership: true },
+  {
+    from: "pending",
+    allowed: ["running", "killed", "rerouted", "pending_recovery"],
+    requiresOwnership: true,
+    acquiresOwnership: true,
+  },
   { from: "pending_recovery", allowed: ["rerouted"], releasesOwnership: true, overridesOwnership: true },
-  { from: "running", allowed: ["paused", "killed", "retry", "success", "failed", "running_recovery"], requiresOwnership: true },
+  {
+    from: "running",
+    allowed: ["paused", "killed", "retry", "success", "failed", "running_recovery"],
+    requiresOwnership: true,
+  },
   { from: "running_recovery", allowed: ["rerouted"], releasesOwnership: true, overridesOwnership: true },
   { from: "paused", allowed: ["resumed", "killed"], requiresOwnership: true },
   { from: "resumed", allowed: ["paused", "killed", "retry", "success", "failed"], requiresOwnership: true },
@@ -55,7 +69,7 @@ const FLAGS = [
 /** A copy of the shipped table with one definition patched (or removed with `null`). */
 function tableWith(
   status: InvocationStatus | null,
-  patch: Partial<Omit<StatusDefinition, "allowedTransitions">> & { allowedTransitions?: readonly string[] } | null,
+  patch: (Partial<Omit<StatusDefinition, "allowedTransitions">> & { allowedTransitions?: readonly string[] }) | null,
 ): StatusDefinitionTable {
   const table = new Map(PYNENC_STATUS_DEFINITIONS);
   if (patch === null) {
@@ -68,7 +82,8 @@ function tableWith(
   table.set(status, {
     ...base,
     ...flags,
-    allowedTransitions: allowedTransitions === undefined ? base.allowedTransitions : new Set(allowedTransitions as InvocationStatus[]),
+    allowedTransitions:
+      allowedTransitions === undefined ? base.allowedTransitions : new Set(allowedTransitions as InvocationStatus[]),
   });
   return table;
 }
@@ -95,16 +110,36 @@ describe("the shipped definitions equal SPEC section 1", () => {
 
 describe("StatusConfiguration derived sets", () => {
   const cases: { name: string; actual: () => ReadonlySet<InvocationStatus>; expected: InvocationStatus[] }[] = [
-    { name: "finalStatuses", actual: () => STATUS_CONFIG.finalStatuses, expected: [S.SUCCESS, S.FAILED, S.CONCURRENCY_CONTROLLED_FINAL] },
-    { name: "availableForRunStatuses", actual: () => STATUS_CONFIG.availableForRunStatuses, expected: [S.REGISTERED, S.REROUTED, S.RETRY] },
-    { name: "ownershipRequiredStatuses", actual: () => STATUS_CONFIG.ownershipRequiredStatuses, expected: [S.PENDING, S.RUNNING, S.PAUSED, S.RESUMED] },
+    {
+      name: "finalStatuses",
+      actual: () => STATUS_CONFIG.finalStatuses,
+      expected: [S.SUCCESS, S.FAILED, S.CONCURRENCY_CONTROLLED_FINAL],
+    },
+    {
+      name: "availableForRunStatuses",
+      actual: () => STATUS_CONFIG.availableForRunStatuses,
+      expected: [S.REGISTERED, S.REROUTED, S.RETRY],
+    },
+    {
+      name: "ownershipRequiredStatuses",
+      actual: () => STATUS_CONFIG.ownershipRequiredStatuses,
+      expected: [S.PENDING, S.RUNNING, S.PAUSED, S.RESUMED],
+    },
     { name: "ownershipAcquireStatuses", actual: () => STATUS_CONFIG.ownershipAcquireStatuses, expected: [S.PENDING] },
     {
       name: "ownershipReleaseStatuses",
       actual: () => STATUS_CONFIG.ownershipReleaseStatuses,
       expected: [
-        S.REGISTERED, S.CONCURRENCY_CONTROLLED, S.CONCURRENCY_CONTROLLED_FINAL, S.REROUTED, S.PENDING_RECOVERY,
-        S.RUNNING_RECOVERY, S.KILLED, S.SUCCESS, S.FAILED, S.RETRY,
+        S.REGISTERED,
+        S.CONCURRENCY_CONTROLLED,
+        S.CONCURRENCY_CONTROLLED_FINAL,
+        S.REROUTED,
+        S.PENDING_RECOVERY,
+        S.RUNNING_RECOVERY,
+        S.KILLED,
+        S.SUCCESS,
+        S.FAILED,
+        S.RETRY,
       ],
     },
   ];
@@ -141,11 +176,20 @@ describe("validateDefinitions", () => {
 
   const broken: { name: string; table: StatusDefinitionTable }[] = [
     { name: "a status that both acquires and releases", table: tableWith(S.PENDING, { releasesOwnership: true }) },
-    { name: "a new invocation that both acquires and releases", table: tableWith(null, { acquiresOwnership: true, releasesOwnership: true }) },
+    {
+      name: "a new invocation that both acquires and releases",
+      table: tableWith(null, { acquiresOwnership: true, releasesOwnership: true }),
+    },
     { name: "a final status with targets", table: tableWith(S.SUCCESS, { allowedTransitions: [S.REGISTERED] }) },
     { name: "a status made final while keeping its targets", table: tableWith(S.RUNNING, { isFinal: true }) },
-    { name: "a status that overrides and requires ownership", table: tableWith(S.RUNNING, { overridesOwnership: true }) },
-    { name: "a recovery status that also requires ownership", table: tableWith(S.PENDING_RECOVERY, { requiresOwnership: true }) },
+    {
+      name: "a status that overrides and requires ownership",
+      table: tableWith(S.RUNNING, { overridesOwnership: true }),
+    },
+    {
+      name: "a recovery status that also requires ownership",
+      table: tableWith(S.PENDING_RECOVERY, { requiresOwnership: true }),
+    },
     { name: "a missing status", table: tableWith(S.KILLED, null) },
     { name: "a missing new-invocation definition", table: tableWith(null, null) },
     { name: "a target with no definition", table: tableWith(S.RETRY, { allowedTransitions: [S.PENDING, "archived"] }) },

@@ -75,10 +75,7 @@ export const PYNENC_STATUS_DEFINITIONS: StatusDefinitionTable = new Map<Invocati
       acquiresOwnership: true,
     }),
   ],
-  [
-    S.PENDING_RECOVERY,
-    define({ allowedTransitions: [S.REROUTED], releasesOwnership: true, overridesOwnership: true }),
-  ],
+  [S.PENDING_RECOVERY, define({ allowedTransitions: [S.REROUTED], releasesOwnership: true, overridesOwnership: true })],
   [
     S.RUNNING,
     define({
@@ -86,10 +83,7 @@ export const PYNENC_STATUS_DEFINITIONS: StatusDefinitionTable = new Map<Invocati
       requiresOwnership: true,
     }),
   ],
-  [
-    S.RUNNING_RECOVERY,
-    define({ allowedTransitions: [S.REROUTED], releasesOwnership: true, overridesOwnership: true }),
-  ],
+  [S.RUNNING_RECOVERY, define({ allowedTransitions: [S.REROUTED], releasesOwnership: true, overridesOwnership: true })],
   [S.PAUSED, define({ allowedTransitions: [S.RESUMED, S.KILLED], requiresOwnership: true })],
   [
     S.RESUMED,

@@ -3,9 +3,20 @@ import { ALL_STATUSES, parseInvocationStatus } from "./invocation-status.js";
 
 // SPEC section 1: pynenc's string values, in pynenc's declaration order.
 const SPEC_ORDER = [
-  "registered", "concurrency_controlled", "concurrency_controlled_final", "rerouted", "pending",
-  "pending_recovery", "running", "running_recovery", "paused", "resumed", "killed", "success",
-  "failed", "retry",
+  "registered",
+  "concurrency_controlled",
+  "concurrency_controlled_final",
+  "rerouted",
+  "pending",
+  "pending_recovery",
+  "running",
+  "running_recovery",
+  "paused",
+  "resumed",
+  "killed",
+  "success",
+  "failed",
+  "retry",
 ];
 
 describe("InvocationStatus", () => {

@@ -4,7 +4,10 @@ import { ALL_STATUSES, type InvocationStatus } from "./invocation-status.js";
 /** Every arrow of the state machine: from (null: a new invocation) to target, in table order. */
 function arrows(config: StatusConfiguration): Array<[InvocationStatus | null, InvocationStatus]> {
   return [null, ...ALL_STATUSES].flatMap((from) =>
-    [...config.getDefinition(from).allowedTransitions].map((to): [InvocationStatus | null, InvocationStatus] => [from, to]),
+    [...config.getDefinition(from).allowedTransitions].map((to): [InvocationStatus | null, InvocationStatus] => [
+      from,
+      to,
+    ]),
   );
 }
 

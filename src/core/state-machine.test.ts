@@ -56,9 +56,20 @@ const SPEC_TABLE: readonly SpecTableRow[] = [
 
 /** Statuses in pynenc's declaration order (SPEC section 1). */
 const STATUSES = [
-  "registered", "concurrency_controlled", "concurrency_controlled_final", "rerouted", "pending",
-  "pending_recovery", "running", "running_recovery", "paused", "resumed", "killed", "success",
-  "failed", "retry",
+  "registered",
+  "concurrency_controlled",
+  "concurrency_controlled_final",
+  "rerouted",
+  "pending",
+  "pending_recovery",
+  "running",
+  "running_recovery",
+  "paused",
+  "resumed",
+  "killed",
+  "success",
+  "failed",
+  "retry",
 ] as const;
 
 interface SpecRow {
@@ -215,8 +226,18 @@ describe("the test's transcription of SPEC section 1", () => {
 
   test("reachable states: releasing statuses unowned, acquiring and inheriting ones owned by r1 or r2", () => {
     const expected = [
-      ...["registered", "concurrency_controlled", "concurrency_controlled_final", "rerouted", "pending_recovery",
-        "running_recovery", "killed", "success", "failed", "retry"].map((status) => ({ status, owner: null })),
+      ...[
+        "registered",
+        "concurrency_controlled",
+        "concurrency_controlled_final",
+        "rerouted",
+        "pending_recovery",
+        "running_recovery",
+        "killed",
+        "success",
+        "failed",
+        "retry",
+      ].map((status) => ({ status, owner: null })),
       ...["pending", "running", "paused", "resumed"].flatMap((status) => [
         { status, owner: "r1" },
         { status, owner: "r2" },
@@ -324,20 +345,86 @@ describe("validateOwnership", () => {
     { name: "new invocation, no runner", current: null, to: "registered", runner: null, violation: false },
     // Ownership is not checked for new invocations, even for a target that acquires.
     { name: "new invocation -> pending by none", current: null, to: "pending", runner: null, violation: false },
-    { name: "requires: owner may change", current: record("running", "r1"), to: "success", runner: "r1", violation: false },
-    { name: "requires: other runner may not", current: record("running", "r1"), to: "success", runner: "r2", violation: true },
-    { name: "requires: no runner may not", current: record("running", "r1"), to: "success", runner: null, violation: true },
-    { name: "override skips requires (other runner)", current: record("running", "r1"), to: "running_recovery", runner: "r2", violation: false },
-    { name: "override skips requires (no runner)", current: record("pending", "r1"), to: "pending_recovery", runner: null, violation: false },
-    { name: "acquire without runner", current: record("registered", null), to: "pending", runner: null, violation: true },
+    {
+      name: "requires: owner may change",
+      current: record("running", "r1"),
+      to: "success",
+      runner: "r1",
+      violation: false,
+    },
+    {
+      name: "requires: other runner may not",
+      current: record("running", "r1"),
+      to: "success",
+      runner: "r2",
+      violation: true,
+    },
+    {
+      name: "requires: no runner may not",
+      current: record("running", "r1"),
+      to: "success",
+      runner: null,
+      violation: true,
+    },
+    {
+      name: "override skips requires (other runner)",
+      current: record("running", "r1"),
+      to: "running_recovery",
+      runner: "r2",
+      violation: false,
+    },
+    {
+      name: "override skips requires (no runner)",
+      current: record("pending", "r1"),
+      to: "pending_recovery",
+      runner: null,
+      violation: false,
+    },
+    {
+      name: "acquire without runner",
+      current: record("registered", null),
+      to: "pending",
+      runner: null,
+      violation: true,
+    },
     { name: "acquire with runner", current: record("registered", null), to: "pending", runner: "r1", violation: false },
-    { name: "no requirement, any runner", current: record("killed", null), to: "rerouted", runner: "r2", violation: false },
+    {
+      name: "no requirement, any runner",
+      current: record("killed", null),
+      to: "rerouted",
+      runner: "r2",
+      violation: false,
+    },
     // Unreachable records, as a store could hold them: the rules still apply literally.
-    { name: "requires with no owner, no runner", current: record("pending", null), to: "running", runner: null, violation: false },
-    { name: "requires with no owner, a runner", current: record("pending", null), to: "running", runner: "r1", violation: true },
-    { name: "requires passes, then acquire without runner", current: record("pending", null), to: "pending", runner: null, violation: true },
+    {
+      name: "requires with no owner, no runner",
+      current: record("pending", null),
+      to: "running",
+      runner: null,
+      violation: false,
+    },
+    {
+      name: "requires with no owner, a runner",
+      current: record("pending", null),
+      to: "running",
+      runner: "r1",
+      violation: true,
+    },
+    {
+      name: "requires passes, then acquire without runner",
+      current: record("pending", null),
+      to: "pending",
+      runner: null,
+      violation: true,
+    },
     // validateOwnership checks ownership only, not whether the transition is allowed.
-    { name: "ignores transition validity", current: record("success", null), to: "running", runner: "r1", violation: false },
+    {
+      name: "ignores transition validity",
+      current: record("success", null),
+      to: "running",
+      runner: "r1",
+      violation: false,
+    },
   ];
 
   for (const c of cases) {
@@ -360,12 +447,30 @@ describe("validateOwnership", () => {
 });
 
 describe("computeNewOwner", () => {
-  const cases: { name: string; current: InvocationStatusRecord | null; to: string; runner: string | null; owner: string | null }[] = [
+  const cases: {
+    name: string;
+    current: InvocationStatusRecord | null;
+    to: string;
+    runner: string | null;
+    owner: string | null;
+  }[] = [
     { name: "release drops the owner", current: record("running", "r1"), to: "success", runner: "r1", owner: null },
-    { name: "release ignores the runner", current: record("pending", "r1"), to: "pending_recovery", runner: "r2", owner: null },
+    {
+      name: "release ignores the runner",
+      current: record("pending", "r1"),
+      to: "pending_recovery",
+      runner: "r2",
+      owner: null,
+    },
     { name: "acquire takes the runner", current: record("registered", null), to: "pending", runner: "r1", owner: "r1" },
     { name: "acquire replaces the owner", current: record("pending", "r1"), to: "pending", runner: "r2", owner: "r2" },
-    { name: "acquire with no runner gives no owner", current: record("registered", null), to: "pending", runner: null, owner: null },
+    {
+      name: "acquire with no runner gives no owner",
+      current: record("registered", null),
+      to: "pending",
+      runner: null,
+      owner: null,
+    },
     { name: "inherit keeps the owner", current: record("pending", "r1"), to: "running", runner: "r2", owner: "r1" },
     { name: "inherit keeps no owner", current: record("pending", null), to: "running", runner: "r1", owner: null },
     { name: "inherit from a new invocation gives no owner", current: null, to: "running", runner: "r1", owner: null },

@@ -36,9 +36,7 @@ export function getFinalStatuses(config: StatusConfiguration = STATUS_CONFIG): R
 }
 
 /** The statuses runners may pick up (pynenc's get_available_for_run_statuses). */
-export function getAvailableForRunStatuses(
-  config: StatusConfiguration = STATUS_CONFIG,
-): ReadonlySet<InvocationStatus> {
+export function getAvailableForRunStatuses(config: StatusConfiguration = STATUS_CONFIG): ReadonlySet<InvocationStatus> {
   return config.availableForRunStatuses;
 }
 

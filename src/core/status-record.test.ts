@@ -44,11 +44,27 @@ describe("statusRecordFromJson", () => {
   });
 
   const runnerCases: { name: string; json: Record<string, unknown>; runnerId: string | null }[] = [
-    { name: "runner_id null", json: { status: "success", runner_id: null, timestamp: "2024-05-06T07:08:09.123Z" }, runnerId: null },
+    {
+      name: "runner_id null",
+      json: { status: "success", runner_id: null, timestamp: "2024-05-06T07:08:09.123Z" },
+      runnerId: null,
+    },
     { name: "runner_id missing", json: { status: "success", timestamp: "2024-05-06T07:08:09.123Z" }, runnerId: null },
-    { name: "runner_id a string", json: { status: "pending", runner_id: "r2", timestamp: "2024-05-06T07:08:09.123Z" }, runnerId: "r2" },
-    { name: "runner_id empty string is kept", json: { status: "pending", runner_id: "", timestamp: "2024-05-06T07:08:09.123Z" }, runnerId: "" },
-    { name: "unknown fields are ignored", json: { status: "pending", runner_id: "r1", timestamp: "2024-05-06T07:08:09.123Z", extra: 1 }, runnerId: "r1" },
+    {
+      name: "runner_id a string",
+      json: { status: "pending", runner_id: "r2", timestamp: "2024-05-06T07:08:09.123Z" },
+      runnerId: "r2",
+    },
+    {
+      name: "runner_id empty string is kept",
+      json: { status: "pending", runner_id: "", timestamp: "2024-05-06T07:08:09.123Z" },
+      runnerId: "",
+    },
+    {
+      name: "unknown fields are ignored",
+      json: { status: "pending", runner_id: "r1", timestamp: "2024-05-06T07:08:09.123Z", extra: 1 },
+      runnerId: "r1",
+    },
   ];
   for (const c of runnerCases) {
     test(c.name, () => {
@@ -92,10 +108,18 @@ describe("timestamps", () => {
     { name: "zone crossing midnight and year", text: "2024-12-31T23:30:00-01:00", iso: "2025-01-01T00:30:00.000Z" },
     { name: "milliseconds", text: "2024-05-06T07:08:09.123Z", iso: "2024-05-06T07:08:09.123Z" },
     { name: "microseconds truncated to ms", text: "2024-05-06T07:08:09.123456Z", iso: "2024-05-06T07:08:09.123Z" },
-    { name: "microseconds truncated, not rounded", text: "2024-05-06T07:08:09.999999+00:00", iso: "2024-05-06T07:08:09.999Z" },
+    {
+      name: "microseconds truncated, not rounded",
+      text: "2024-05-06T07:08:09.999999+00:00",
+      iso: "2024-05-06T07:08:09.999Z",
+    },
     { name: "one fractional digit", text: "2024-05-06T07:08:09.5Z", iso: "2024-05-06T07:08:09.500Z" },
     { name: "naive reads as UTC", text: "2024-05-06T07:08:09", iso: "2024-05-06T07:08:09.000Z" },
-    { name: "naive with microseconds reads as UTC", text: "2024-05-06T07:08:09.123456", iso: "2024-05-06T07:08:09.123Z" },
+    {
+      name: "naive with microseconds reads as UTC",
+      text: "2024-05-06T07:08:09.123456",
+      iso: "2024-05-06T07:08:09.123Z",
+    },
     { name: "space instead of T", text: "2024-05-06 07:08:09.123456+00:00", iso: "2024-05-06T07:08:09.123Z" },
     { name: "space instead of T, naive", text: "2024-05-06 07:08:09", iso: "2024-05-06T07:08:09.000Z" },
     { name: "no seconds", text: "2024-05-06T07:08", iso: "2024-05-06T07:08:00.000Z" },

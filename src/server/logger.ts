@@ -12,12 +12,17 @@ export interface Logger {
 }
 
 /** Create a logger that writes lines at `level` and above to `write` (stderr by default). */
-export function createLogger(level: LogLevel = "info", write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
+export function createLogger(
+  level: LogLevel = "info",
+  write: (line: string) => void = (l) => process.stderr.write(l),
+): Logger {
   const threshold = LOG_LEVELS.indexOf(level);
-  const log = (at: LogLevel) => (msg: string, fields: Record<string, unknown> = {}) => {
-    if (LOG_LEVELS.indexOf(at) < threshold) return;
-    write(`${JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...fields }, errorReplacer)}\n`);
-  };
+  const log =
+    (at: LogLevel) =>
+    (msg: string, fields: Record<string, unknown> = {}) => {
+      if (LOG_LEVELS.indexOf(at) < threshold) return;
+      write(`${JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...fields }, errorReplacer)}\n`);
+    };
   return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
 }
 

@@ -53,7 +53,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const grpcListen = parseListenAddress(options.listen ?? "127.0.0.1:50051");
   const httpListen = parseListenAddress(options.httpListen ?? "127.0.0.1:8080");
   const storeSpec = options.store ?? "sqlite:./pynenc-status.db";
-  const store = await openStore(storeSpec, { redisPrefix: options.redisPrefix, sqliteSynchronous: options.sqliteSynchronous });
+  const store = await openStore(storeSpec, {
+    redisPrefix: options.redisPrefix,
+    sqliteSynchronous: options.sqliteSynchronous,
+  });
   const shutdown = new AbortController();
   const handlers = createStatusService({
     store,

@@ -115,7 +115,14 @@ export function connectErrorFrom(error: unknown, invocationId = ""): ConnectErro
     );
   }
   if (error instanceof InvocationNotFoundError) {
-    return statusError(Code.NotFound, "INVOCATION_NOT_FOUND", error.message, { invocationId: error.invocationId }, [], error);
+    return statusError(
+      Code.NotFound,
+      "INVOCATION_NOT_FOUND",
+      error.message,
+      { invocationId: error.invocationId },
+      [],
+      error,
+    );
   }
   if (error instanceof RevisionCompactedError) {
     // The client asked for history that is gone; it must restart from a snapshot.
@@ -130,7 +137,14 @@ export function connectErrorFrom(error: unknown, invocationId = ""): ConnectErro
   }
   if (error instanceof RequestIdReusedError) {
     // The key names another request: a client bug, not a state to wait out.
-    return statusError(Code.InvalidArgument, "REQUEST_ID_REUSED", error.message, { requestId: error.requestId }, [], error);
+    return statusError(
+      Code.InvalidArgument,
+      "REQUEST_ID_REUSED",
+      error.message,
+      { requestId: error.requestId },
+      [],
+      error,
+    );
   }
   if (error instanceof StoreUnavailableError) {
     // The store's engine is out of reach (a Redis restart): the call can be retried.

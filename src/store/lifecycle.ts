@@ -65,7 +65,8 @@ export function abandonedReason(
     const seen = lastSeenMs ?? record.timestamp.getTime();
     const silent = nowMs - seen;
     if (silent > policy.runnerDeadAfterMs) {
-      const heartbeat = lastSeenMs === undefined ? "no heartbeat" : `last heartbeat ${new Date(lastSeenMs).toISOString()}`;
+      const heartbeat =
+        lastSeenMs === undefined ? "no heartbeat" : `last heartbeat ${new Date(lastSeenMs).toISOString()}`;
       return `recovery: runner ${record.runnerId ?? "(none)"} silent for ${(silent / 1000).toFixed(1)} s (${heartbeat}), longer than runner-dead-after-seconds ${policy.runnerDeadAfterMs / 1000}`;
     }
   }

@@ -107,7 +107,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
       const nowMs = now().getTime();
       const made: StoredChange[] = [];
       for (const record of [...records.values()]) {
-        const reason = abandonedReason(record, policy, nowMs, record.runnerId === null ? undefined : runners.get(record.runnerId));
+        const reason = abandonedReason(
+          record,
+          policy,
+          nowMs,
+          record.runnerId === null ? undefined : runners.get(record.runnerId),
+        );
         if (reason !== undefined) for (const command of recoveryCommands(record, reason)) made.push(apply(command));
       }
       return made;
@@ -121,10 +126,16 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
     },
     async compact(policy) {
       const nowMs = now().getTime();
-      const from = retainedFromRevision(policy, revision, oldest, (ms) => {
-        const index = changes.findIndex((c) => c.record.timestamp.getTime() >= ms);
-        return index === -1 ? revision + 1 : oldest + index;
-      }, nowMs);
+      const from = retainedFromRevision(
+        policy,
+        revision,
+        oldest,
+        (ms) => {
+          const index = changes.findIndex((c) => c.record.timestamp.getTime() >= ms);
+          return index === -1 ? revision + 1 : oldest + index;
+        },
+        nowMs,
+      );
       const removed = changes.slice(0, from - oldest);
       changes = changes.slice(from - oldest);
       oldest = from;

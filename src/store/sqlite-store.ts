@@ -150,7 +150,9 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     `INSERT INTO runners (runner_id, last_seen_ms) VALUES (?, ?)
      ON CONFLICT (runner_id) DO UPDATE SET last_seen_ms = excluded.last_seen_ms`,
   );
-  const selectRunner = db.prepare<[string], { last_seen_ms: number }>(`SELECT last_seen_ms FROM runners WHERE runner_id = ?`);
+  const selectRunner = db.prepare<[string], { last_seen_ms: number }>(
+    `SELECT last_seen_ms FROM runners WHERE runner_id = ?`,
+  );
   const selectOldByStatus = db.prepare<[string, number], RecordRow>(
     `SELECT ${RECORD_COLUMNS} FROM records WHERE status = ? AND timestamp_ms < ? ORDER BY timestamp_ms`,
   );
@@ -186,10 +188,25 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   function write(change: StoredChange): void {
     const r = change.record;
     const ms = r.timestamp.getTime();
-    upsertRecord.run(r.invocationId, r.status, r.runnerId, ms, r.revision, r.taskId, isAvailableForRun(r.status) ? 1 : 0);
+    upsertRecord.run(
+      r.invocationId,
+      r.status,
+      r.runnerId,
+      ms,
+      r.revision,
+      r.taskId,
+      isAvailableForRun(r.status) ? 1 : 0,
+    );
     insertChange.run(
-      r.revision, r.invocationId, r.status, r.runnerId, ms, r.taskId,
-      change.previousStatus, change.previousRunnerId, change.reason,
+      r.revision,
+      r.invocationId,
+      r.status,
+      r.runnerId,
+      ms,
+      r.taskId,
+      change.previousStatus,
+      change.previousRunnerId,
+      change.reason,
     );
   }
 
@@ -318,7 +335,8 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         for (const record of [...pending, ...running].map(recordFromRow)) {
           const lastSeen = record.runnerId === null ? undefined : selectRunner.get(record.runnerId)?.last_seen_ms;
           const reason = abandonedReason(record, policy, nowMs, lastSeen);
-          if (reason !== undefined) for (const command of recoveryCommands(record, reason)) changes.push(apply(command));
+          if (reason !== undefined)
+            for (const command of recoveryCommands(record, reason)) changes.push(apply(command));
         }
         return changes;
       });
@@ -335,7 +353,13 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     compact(policy) {
       return enqueue(() => {
         const nowMs = now().getTime();
-        const from = retainedFromRevision(policy, next, oldest, (ms) => firstChangeSince.get(ms)?.revision ?? next + 1, nowMs);
+        const from = retainedFromRevision(
+          policy,
+          next,
+          oldest,
+          (ms) => firstChangeSince.get(ms)?.revision ?? next + 1,
+          nowMs,
+        );
         const changesRemoved = from > oldest ? deleteChangesBefore.run(from).changes : 0;
         const requestIdsRemoved = from > oldest ? deleteRequestsBefore.run(from).changes : 0;
         oldest = from;
@@ -345,7 +369,8 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         if (policy.purgeFinalAfterMs !== undefined) {
           for (const status of getFinalStatuses()) {
             for (const row of selectOldByStatus.all(status, nowMs - policy.purgeFinalAfterMs)) {
-              if (purgeable(recordFromRow(row), policy, nowMs)) invocationsPurged += deleteRecord.run(row.invocation_id).changes;
+              if (purgeable(recordFromRow(row), policy, nowMs))
+                invocationsPurged += deleteRecord.run(row.invocation_id).changes;
             }
           }
         }

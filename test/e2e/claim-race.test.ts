@@ -39,18 +39,26 @@ async function inParallel<T>(items: T[], concurrency: number, work: (item: T) =>
   );
 }
 
-test(`${CLAIMERS} runners claiming at once take each of ${COUNT} invocations exactly once`, { timeout: 60_000 }, async () => {
+test(`${CLAIMERS} runners claiming at once take each of ${COUNT} invocations exactly once`, {
+  timeout: 60_000,
+}, async () => {
   const client = connect();
   const ids = Array.from({ length: COUNT }, (_, i) => `race-${String(i).padStart(5, "0")}`);
   const t0 = Date.now();
-  await inParallel(ids, 200, (invocationId) => client.transition({ invocationId, status: S.REGISTERED, taskId: "race.task" }));
+  await inParallel(ids, 200, (invocationId) =>
+    client.transition({ invocationId, status: S.REGISTERED, taskId: "race.task" }),
+  );
   const registered = Date.now() - t0;
   const revision = async () => (await client.listAvailableForRun({ pageSize: 1 })).revision;
   expect(await revision()).toBe(BigInt(COUNT));
 
   // Bad input is INVALID_ARGUMENT and changes nothing.
   const oldest = (await client.listAvailableForRun({ pageSize: 5 })).records;
-  await expectRpcError(client.claimAvailable({ runnerId: "claimer-0", maxCount: -1 }), Code.InvalidArgument, "INVALID_ARGUMENT");
+  await expectRpcError(
+    client.claimAvailable({ runnerId: "claimer-0", maxCount: -1 }),
+    Code.InvalidArgument,
+    "INVALID_ARGUMENT",
+  );
   await expectRpcError(client.claimAvailable({ runnerId: "", maxCount: 5 }), Code.InvalidArgument, "INVALID_ARGUMENT");
   expect(await revision()).toBe(BigInt(COUNT));
   expect((await client.listAvailableForRun({ pageSize: 5 })).records).toEqual(oldest);

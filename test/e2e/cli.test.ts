@@ -15,7 +15,6 @@ function cli(args: string[]) {
   return run(process.execPath, [...CLI, ...args]);
 }
 
-
 let server: TestServer;
 let target: string;
 beforeAll(async () => {
@@ -25,14 +24,19 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 describe("pynenc-status command line", () => {
-  test.each([[["--help"]], [["serve", "--help"]], [["get", "--help"]], [["transition", "--help"]], [["list-available", "--help"]], [["watch", "--help"]], [["render", "--help"]]])(
-    "%j prints usage and exits 0",
-    async (args) => {
-      const result = await cli(args);
-      expect(result.code).toBe(0);
-      expect(result.stdout).toMatch(/^Usage: pynenc-status/);
-    },
-  );
+  test.each([
+    [["--help"]],
+    [["serve", "--help"]],
+    [["get", "--help"]],
+    [["transition", "--help"]],
+    [["list-available", "--help"]],
+    [["watch", "--help"]],
+    [["render", "--help"]],
+  ])("%j prints usage and exits 0", async (args) => {
+    const result = await cli(args);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^Usage: pynenc-status/);
+  });
 
   test("render draws the state machine as Mermaid, DOT and SVG, locally or from a server", async () => {
     const mermaid = await cli(["render"]);
@@ -45,7 +49,8 @@ describe("pynenc-status command line", () => {
     const svg = await cli(["render", "--format", "svg", "--server", target]);
     expect(svg.code).toBe(0);
     expect(svg.stdout).toContain("<svg");
-    for (const status of ["registered", "running_recovery", "concurrency_controlled_final"]) expect(svg.stdout).toContain(`>${status}</text>`);
+    for (const status of ["registered", "running_recovery", "concurrency_controlled_final"])
+      expect(svg.stdout).toContain(`>${status}</text>`);
     expect((await cli(["render", "--format", "png"])).code).toBe(2);
   });
 
@@ -60,14 +65,32 @@ describe("pynenc-status command line", () => {
   test("transition, get and list-available print JSON", async () => {
     const registered = await cli(["transition", "cli-1", "registered", "--task", "t", "--server", target]);
     expect(registered.code).toBe(0);
-    expect(JSON.parse(registered.stdout)).toMatchObject({ record: { invocationId: "cli-1", status: "INVOCATION_STATUS_REGISTERED", taskId: "t" } });
-    const pending = await cli(["transition", "cli-1", "INVOCATION_STATUS_PENDING", "--runner", "r1", "--server", target]);
-    expect(JSON.parse(pending.stdout)).toMatchObject({ record: { runnerId: "r1" }, previousStatus: "INVOCATION_STATUS_REGISTERED" });
+    expect(JSON.parse(registered.stdout)).toMatchObject({
+      record: { invocationId: "cli-1", status: "INVOCATION_STATUS_REGISTERED", taskId: "t" },
+    });
+    const pending = await cli([
+      "transition",
+      "cli-1",
+      "INVOCATION_STATUS_PENDING",
+      "--runner",
+      "r1",
+      "--server",
+      target,
+    ]);
+    expect(JSON.parse(pending.stdout)).toMatchObject({
+      record: { runnerId: "r1" },
+      previousStatus: "INVOCATION_STATUS_REGISTERED",
+    });
     const got = await cli(["get", "cli-1", "--server", target]);
     expect(JSON.parse(got.stdout).record.status).toBe("INVOCATION_STATUS_PENDING");
     await cli(["transition", "cli-2", "registered", "--server", target]);
     const listed = await cli(["list-available", "--server", target]);
-    expect(listed.stdout.trim().split("\n").map((l) => JSON.parse(l).invocationId)).toEqual(["cli-2"]);
+    expect(
+      listed.stdout
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l).invocationId),
+    ).toEqual(["cli-2"]);
   });
 
   test("an error from the server is one line with its code and reason, exit 1", async () => {
@@ -89,18 +112,35 @@ describe("pynenc-status command line", () => {
     const port = await freePort();
     const flags = ["--store", `sqlite:${join(dir, "s.db")}`, "--listen", `127.0.0.1:${port}`];
     let serverProcess = await startServerProcess(flags);
-    const watcher = spawn(process.execPath, [...CLI, "watch", "--server", `127.0.0.1:${port}`, "--start-revision", "1"], {
-      cwd: REPO_ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const watcher = spawn(
+      process.execPath,
+      [...CLI, "watch", "--server", `127.0.0.1:${port}`, "--start-revision", "1"],
+      {
+        cwd: REPO_ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     const revisions: number[] = [];
-    createInterface({ input: watcher.stdout! }).on("line", (line) => revisions.push(Number(JSON.parse(line).change.record.revision)));
+    createInterface({ input: watcher.stdout! }).on("line", (line) =>
+      revisions.push(Number(JSON.parse(line).change.record.revision)),
+    );
     const waitFor = async (n: number) => {
       for (let i = 0; i < 300 && revisions.length < n; i++) await new Promise((r) => setTimeout(r, 50));
     };
     const run = async (id: string) => {
       for (const [status, runner] of [["registered"], ["pending", "r"], ["running", "r"], ["success", "r"]]) {
-        expect((await cli(["transition", id, status!, ...(runner ? ["--runner", runner] : []), "--server", `127.0.0.1:${port}`])).code).toBe(0);
+        expect(
+          (
+            await cli([
+              "transition",
+              id,
+              status!,
+              ...(runner ? ["--runner", runner] : []),
+              "--server",
+              `127.0.0.1:${port}`,
+            ])
+          ).code,
+        ).toBe(0);
       }
     };
     await run("w-1");

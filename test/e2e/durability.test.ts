@@ -15,53 +15,61 @@ function clientFor(address: string) {
 }
 
 describe("durability of the SQLite store (a real server process)", () => {
-  test.each(["full", "normal"])("--sqlite-synchronous %s: every transition acknowledged before kill -9 is there after a restart, and revisions go on", async (mode) => {
-    const db = join(dir, `kill-${mode}.db`);
-    const server = await startServerProcess(["--store", `sqlite:${db}`, "--sqlite-synchronous", mode]);
-    const client = clientFor(server.grpcAddress);
-    const acknowledged = new Map<string, { status: S; revision: bigint }>();
-    let stop = false;
-    // The connection dies under the calls: a broken transport, never a state machine error.
-    const transportCodes = [Code.Unavailable, Code.Aborted, Code.Internal, Code.Unknown, Code.Canceled];
-    const unexpected: ConnectError[] = [];
-    // 16 writers move invocations through their lifecycle until the server dies under them.
-    const writers = Array.from({ length: 16 }, async (_, w) => {
-      for (let i = 0; !stop; i++) {
-        const id = `w${w}-${i}`;
-        for (const [status, runnerId] of [[S.REGISTERED], [S.PENDING, "r"], [S.RUNNING, "r"], [S.SUCCESS, "r"]] as const) {
-          try {
-            const { record } = await client.transition({ invocationId: id, status, runnerId });
-            acknowledged.set(id, { status: record!.status, revision: record!.revision });
-          } catch (error) {
-            const connectError = ConnectError.from(error);
-            if (!transportCodes.includes(connectError.code)) unexpected.push(connectError);
-            return;
+  test.each(["full", "normal"])(
+    "--sqlite-synchronous %s: every transition acknowledged before kill -9 is there after a restart, and revisions go on",
+    async (mode) => {
+      const db = join(dir, `kill-${mode}.db`);
+      const server = await startServerProcess(["--store", `sqlite:${db}`, "--sqlite-synchronous", mode]);
+      const client = clientFor(server.grpcAddress);
+      const acknowledged = new Map<string, { status: S; revision: bigint }>();
+      let stop = false;
+      // The connection dies under the calls: a broken transport, never a state machine error.
+      const transportCodes = [Code.Unavailable, Code.Aborted, Code.Internal, Code.Unknown, Code.Canceled];
+      const unexpected: ConnectError[] = [];
+      // 16 writers move invocations through their lifecycle until the server dies under them.
+      const writers = Array.from({ length: 16 }, async (_, w) => {
+        for (let i = 0; !stop; i++) {
+          const id = `w${w}-${i}`;
+          for (const [status, runnerId] of [
+            [S.REGISTERED],
+            [S.PENDING, "r"],
+            [S.RUNNING, "r"],
+            [S.SUCCESS, "r"],
+          ] as const) {
+            try {
+              const { record } = await client.transition({ invocationId: id, status, runnerId });
+              acknowledged.set(id, { status: record!.status, revision: record!.revision });
+            } catch (error) {
+              const connectError = ConnectError.from(error);
+              if (!transportCodes.includes(connectError.code)) unexpected.push(connectError);
+              return;
+            }
           }
         }
-      }
-    });
-    while (acknowledged.size < 300) await new Promise((r) => setTimeout(r, 20));
-    await server.kill();
-    stop = true;
-    await Promise.all(writers);
-    expect(unexpected).toEqual([]);
+      });
+      while (acknowledged.size < 300) await new Promise((r) => setTimeout(r, 20));
+      await server.kill();
+      stop = true;
+      await Promise.all(writers);
+      expect(unexpected).toEqual([]);
 
-    const restarted = await startServerProcess(["--store", `sqlite:${db}`]);
-    const after = clientFor(restarted.grpcAddress);
-    let maxRevision = 0n;
-    for (const [id, expected] of acknowledged) {
-      const { record } = await after.get({ invocationId: id });
-      // Acknowledged means at least that far; a later unacknowledged step may also have landed.
-      expect(record!.revision).toBeGreaterThanOrEqual(expected.revision);
-      if (record!.revision === expected.revision) expect(record!.status).toBe(expected.status);
-      const history = await after.getHistory({ invocationId: id });
-      expect(history.entries.at(-1)?.record).toEqual(record);
-      if (record!.revision > maxRevision) maxRevision = record!.revision;
-    }
-    const next = await after.transition({ invocationId: "after-restart", status: S.REGISTERED });
-    expect(next.record!.revision).toBeGreaterThan(maxRevision);
-    expect(await restarted.stop()).toBe(0);
-  });
+      const restarted = await startServerProcess(["--store", `sqlite:${db}`]);
+      const after = clientFor(restarted.grpcAddress);
+      let maxRevision = 0n;
+      for (const [id, expected] of acknowledged) {
+        const { record } = await after.get({ invocationId: id });
+        // Acknowledged means at least that far; a later unacknowledged step may also have landed.
+        expect(record!.revision).toBeGreaterThanOrEqual(expected.revision);
+        if (record!.revision === expected.revision) expect(record!.status).toBe(expected.status);
+        const history = await after.getHistory({ invocationId: id });
+        expect(history.entries.at(-1)?.record).toEqual(record);
+        if (record!.revision > maxRevision) maxRevision = record!.revision;
+      }
+      const next = await after.transition({ invocationId: "after-restart", status: S.REGISTERED });
+      expect(next.record!.revision).toBeGreaterThan(maxRevision);
+      expect(await restarted.stop()).toBe(0);
+    },
+  );
 
   test("SIGTERM stops the server cleanly and a restart keeps everything", async () => {
     const db = join(dir, "term.db");

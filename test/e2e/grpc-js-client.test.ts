@@ -1,8 +1,18 @@
 import * as grpc from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { InvocationStatus as S, type GetResponse, type TransitionResponse } from "../../gen/ts/pynenc/status/v1/status_pb.js";
-import { createGrpcJsClient, errorDetails, rawUnary, unary, type GrpcJsStatusClient } from "../helpers/grpc-js-client.js";
+import {
+  InvocationStatus as S,
+  type GetResponse,
+  type TransitionResponse,
+} from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import {
+  createGrpcJsClient,
+  errorDetails,
+  rawUnary,
+  unary,
+  type GrpcJsStatusClient,
+} from "../helpers/grpc-js-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 
 let server: TestServer;
@@ -28,7 +38,11 @@ async function failure(call: Promise<unknown>): Promise<grpc.ServiceError> {
 describe("a plain grpc-js client", () => {
   test("moves an invocation and reads it back", async () => {
     await unary(client, "transition", { invocationId: "g1", status: S.REGISTERED });
-    const response = (await unary(client, "transition", { invocationId: "g1", status: S.PENDING, runnerId: "r1" })) as TransitionResponse;
+    const response = (await unary(client, "transition", {
+      invocationId: "g1",
+      status: S.PENDING,
+      runnerId: "r1",
+    })) as TransitionResponse;
     expect(response.record?.runnerId).toBe("r1");
     const got = (await unary(client, "get", { invocationId: "g1" })) as GetResponse;
     expect(got.record?.status).toBe(S.PENDING);
@@ -52,7 +66,11 @@ describe("a plain grpc-js client", () => {
 
   test("garbage bytes on the wire are INVALID_ARGUMENT and the server stays up", async () => {
     const path = "/pynenc.status.v1.StatusService/Transition";
-    for (const garbage of [Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), Buffer.from("\x0a\xff\xff\xff\xff\x0fhello"), Buffer.from([0x08])]) {
+    for (const garbage of [
+      Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]),
+      Buffer.from("\x0a\xff\xff\xff\xff\x0fhello"),
+      Buffer.from([0x08]),
+    ]) {
       const error = await failure(rawUnary(server.server.grpcAddress, path, garbage));
       expect(error.code).toBe(grpc.status.INVALID_ARGUMENT);
     }
@@ -61,14 +79,18 @@ describe("a plain grpc-js client", () => {
   });
 
   test("a message over 4 MB is RESOURCE_EXHAUSTED and the server stays up", async () => {
-    const error = await failure(unary(client, "transition", { invocationId: "x".repeat(5 * 1024 * 1024), status: S.REGISTERED }));
+    const error = await failure(
+      unary(client, "transition", { invocationId: "x".repeat(5 * 1024 * 1024), status: S.REGISTERED }),
+    );
     expect(error.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     const got = (await unary(client, "get", { invocationId: "g1" })) as GetResponse;
     expect(got.record?.invocationId).toBe("g1");
   });
 
   test("an unknown method is UNIMPLEMENTED", async () => {
-    const error = await failure(rawUnary(server.server.grpcAddress, "/pynenc.status.v1.StatusService/Nope", Buffer.alloc(0)));
+    const error = await failure(
+      rawUnary(server.server.grpcAddress, "/pynenc.status.v1.StatusService/Nope", Buffer.alloc(0)),
+    );
     expect(error.code).toBe(grpc.status.UNIMPLEMENTED);
   });
 });
@@ -80,8 +102,9 @@ describe("grpc.health.v1.Health", () => {
     const health = new Health(server.server.grpcAddress, grpc.credentials.createInsecure());
     for (const name of ["", "pynenc.status.v1.StatusService"]) {
       const response = await new Promise<{ status: string }>((resolve, reject) =>
-        (health as unknown as Record<string, (r: unknown, cb: (e: unknown, v: { status: string }) => void) => void>)
-          .check!.call(health, { service: name }, (e, v) => (e ? reject(e) : resolve(v))),
+        (
+          health as unknown as Record<string, (r: unknown, cb: (e: unknown, v: { status: string }) => void) => void>
+        ).check!.call(health, { service: name }, (e, v) => (e ? reject(e) : resolve(v))),
       );
       expect(response.status).toBe("SERVING");
     }
@@ -91,10 +114,9 @@ describe("grpc.health.v1.Health", () => {
   test("Watch streams SERVING, then NOT_SERVING while the server shuts down", async () => {
     const own = await startTestServer({ store: "memory" });
     const health = new Health(own.server.grpcAddress, grpc.credentials.createInsecure());
-    const call = (health as unknown as Record<string, (r: unknown) => grpc.ClientReadableStream<{ status: string }>>).watch!.call(
-      health,
-      { service: "" },
-    );
+    const call = (
+      health as unknown as Record<string, (r: unknown) => grpc.ClientReadableStream<{ status: string }>>
+    ).watch!.call(health, { service: "" });
     const statuses: string[] = [];
     call.on("error", () => {});
     await new Promise<void>((resolve) => {

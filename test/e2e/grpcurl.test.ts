@@ -37,19 +37,43 @@ describe.runIf(toolAvailable(GRPCURL, "grpcurl"))("grpcurl, with no proto file (
       expect(result.code, `${command}\n${result.stderr}`).toBe(expectedCode);
       outputs.push(result.stdout);
     }
-    const [list, describeOut, health, registered, pending, , got, dry, done, history, , available, claimed, heartbeat, machine, watch] =
-      outputs;
-    expect(list!.split("\n")).toEqual(expect.arrayContaining(["pynenc.status.v1.StatusService", "grpc.health.v1.Health"]));
+    const [
+      list,
+      describeOut,
+      health,
+      registered,
+      pending,
+      ,
+      got,
+      dry,
+      done,
+      history,
+      ,
+      available,
+      claimed,
+      heartbeat,
+      machine,
+      watch,
+    ] = outputs;
+    expect(list!.split("\n")).toEqual(
+      expect.arrayContaining(["pynenc.status.v1.StatusService", "grpc.health.v1.Health"]),
+    );
     expect(describeOut).toContain("rpc Transition ( .pynenc.status.v1.TransitionRequest )");
     expect(JSON.parse(health!)).toEqual({ status: "SERVING" });
-    expect(JSON.parse(registered!).record).toMatchObject({ invocationId: "inv-1", status: "INVOCATION_STATUS_REGISTERED", revision: "1" });
+    expect(JSON.parse(registered!).record).toMatchObject({
+      invocationId: "inv-1",
+      status: "INVOCATION_STATUS_REGISTERED",
+      revision: "1",
+    });
     expect(JSON.parse(pending!).record.runnerId).toBe("runner-a");
     expect(JSON.parse(got!).record.status).toBe("INVOCATION_STATUS_RUNNING");
     expect(JSON.parse(dry!).record.status).toBe("INVOCATION_STATUS_SUCCESS");
     expect(JSON.parse(done!).record).toMatchObject({ status: "INVOCATION_STATUS_SUCCESS", revision: "4" });
     expect(JSON.parse(history!).entries).toHaveLength(4);
     expect(JSON.parse(available!)).toMatchObject({ revision: "5", records: [{ invocationId: "inv-2" }] });
-    expect(JSON.parse(claimed!).records).toMatchObject([{ invocationId: "inv-2", status: "INVOCATION_STATUS_PENDING", runnerId: "runner-a" }]);
+    expect(JSON.parse(claimed!).records).toMatchObject([
+      { invocationId: "inv-2", status: "INVOCATION_STATUS_PENDING", runnerId: "runner-a" },
+    ]);
     expect(JSON.parse(heartbeat!).serverTime).toMatch(/^\d{4}-/);
     expect(JSON.parse(machine!).definitions).toHaveLength(14);
     const watched = [...watch!.matchAll(/"revision": "(\d+)"/g)].map((m) => m[1]);
@@ -69,7 +93,9 @@ describe.runIf(toolAvailable(GRPCURL, "grpcurl"))("grpcurl, with no proto file (
   });
 
   test("bad input is InvalidArgument", async () => {
-    const result = await run(`grpcurl -plaintext -d '{"invocation_id": ""}' 127.0.0.1:50051 pynenc.status.v1.StatusService/Get`);
+    const result = await run(
+      `grpcurl -plaintext -d '{"invocation_id": ""}' 127.0.0.1:50051 pynenc.status.v1.StatusService/Get`,
+    );
     expect(result.stderr).toContain("Code: InvalidArgument");
   });
 });

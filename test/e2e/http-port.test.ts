@@ -30,9 +30,15 @@ async function curl(path: string, body: unknown): Promise<{ status: number; json
 
 describe("the HTTP port (Connect and gRPC-Web)", () => {
   test("curl drives Transition and Get with Connect JSON, on the same store as the gRPC port", async () => {
-    const registered = await curl("Transition", { invocationId: "web-1", status: "INVOCATION_STATUS_REGISTERED", taskId: "t" });
+    const registered = await curl("Transition", {
+      invocationId: "web-1",
+      status: "INVOCATION_STATUS_REGISTERED",
+      taskId: "t",
+    });
     expect(registered.status).toBe(200);
-    expect(registered.json).toMatchObject({ record: { invocationId: "web-1", status: "INVOCATION_STATUS_REGISTERED", revision: "1" } });
+    expect(registered.json).toMatchObject({
+      record: { invocationId: "web-1", status: "INVOCATION_STATUS_REGISTERED", revision: "1" },
+    });
     // The gRPC port sees it and moves it on; curl reads the result back.
     await server.grpc.transition({ invocationId: "web-1", status: S.PENDING, runnerId: "r1" });
     const got = await curl("Get", { invocationId: "web-1" });
@@ -40,7 +46,11 @@ describe("the HTTP port (Connect and gRPC-Web)", () => {
   });
 
   test("curl gets Connect's JSON error with the ErrorInfo detail", async () => {
-    const error = await curl("Transition", { invocationId: "web-1", status: "INVOCATION_STATUS_SUCCESS", runnerId: "r1" });
+    const error = await curl("Transition", {
+      invocationId: "web-1",
+      status: "INVOCATION_STATUS_SUCCESS",
+      runnerId: "r1",
+    });
     expect(error.status).toBe(400);
     expect(error.json.code).toBe("failed_precondition");
     const details = error.json.details as Array<{ type: string; debug: { reason?: string } }>;
@@ -60,7 +70,8 @@ describe("the HTTP port (Connect and gRPC-Web)", () => {
           await server.grpc.transition({ invocationId: "web-2", status: S.REGISTERED });
           await server.grpc.transition({ invocationId: "web-2", status: S.PENDING, runnerId: "r2" });
         }
-        if (response.event.case === "change") seen.push([response.event.value.record!.invocationId, response.event.value.record!.status]);
+        if (response.event.case === "change")
+          seen.push([response.event.value.record!.invocationId, response.event.value.record!.status]);
         if (seen.length === 2) break;
       }
     })();
@@ -76,9 +87,14 @@ describe("the HTTP port (Connect and gRPC-Web)", () => {
 
   test("CORS preflight is answered for browsers", async () => {
     const { stdout } = await promisify(execFile)("curl", [
-      "-s", "-i", "-X", "OPTIONS",
-      "-H", "Origin: http://example.test",
-      "-H", "Access-Control-Request-Method: POST",
+      "-s",
+      "-i",
+      "-X",
+      "OPTIONS",
+      "-H",
+      "Origin: http://example.test",
+      "-H",
+      "Access-Control-Request-Method: POST",
       `http://${server.server.httpAddress}/pynenc.status.v1.StatusService/Get`,
     ]);
     expect(stdout).toMatch(/^HTTP\/1\.1 204/);

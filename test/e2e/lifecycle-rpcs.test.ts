@@ -16,7 +16,8 @@ describe.each(["grpc", "connect", "grpcWeb"] as const)("runner lifecycle over %s
   const task = `claim-${protocol}`;
 
   test("ClaimAvailable takes the oldest available invocations as PENDING for the runner", async () => {
-    for (let i = 0; i < 5; i++) await client().transition({ invocationId: `${task}-${i}`, status: S.REGISTERED, taskId: task });
+    for (let i = 0; i < 5; i++)
+      await client().transition({ invocationId: `${task}-${i}`, status: S.REGISTERED, taskId: task });
     const first = await client().claimAvailable({ runnerId: "r1", maxCount: 3, taskId: task });
     expect(first.records.map((r) => [r.invocationId, r.status, r.runnerId])).toEqual([
       [`${task}-0`, S.PENDING, "r1"],
@@ -30,8 +31,16 @@ describe.each(["grpc", "connect", "grpcWeb"] as const)("runner lifecycle over %s
   });
 
   test("ClaimAvailable and Heartbeat reject a missing runner id or a negative count", async () => {
-    await expectRpcError(client().claimAvailable({ runnerId: "", maxCount: 1 }), Code.InvalidArgument, "INVALID_ARGUMENT");
-    await expectRpcError(client().claimAvailable({ runnerId: "r1", maxCount: -1 }), Code.InvalidArgument, "INVALID_ARGUMENT");
+    await expectRpcError(
+      client().claimAvailable({ runnerId: "", maxCount: 1 }),
+      Code.InvalidArgument,
+      "INVALID_ARGUMENT",
+    );
+    await expectRpcError(
+      client().claimAvailable({ runnerId: "r1", maxCount: -1 }),
+      Code.InvalidArgument,
+      "INVALID_ARGUMENT",
+    );
     await expectRpcError(client().heartbeat({ runnerId: "" }), Code.InvalidArgument, "INVALID_ARGUMENT");
   });
 
@@ -46,8 +55,18 @@ describe.each(["grpc", "connect", "grpcWeb"] as const)("runner lifecycle over %s
   test("a request_id makes a retried Transition return the first outcome without a second change", async () => {
     const id = `idem-${protocol}`;
     await client().transition({ invocationId: id, status: S.REGISTERED });
-    const first = await client().transition({ invocationId: id, status: S.PENDING, runnerId: "r1", requestId: `${id}-k` });
-    const retry = await client().transition({ invocationId: id, status: S.PENDING, runnerId: "r1", requestId: `${id}-k` });
+    const first = await client().transition({
+      invocationId: id,
+      status: S.PENDING,
+      runnerId: "r1",
+      requestId: `${id}-k`,
+    });
+    const retry = await client().transition({
+      invocationId: id,
+      status: S.PENDING,
+      runnerId: "r1",
+      requestId: `${id}-k`,
+    });
     expect(retry).toEqual(first);
     expect((await client().getHistory({ invocationId: id })).entries).toHaveLength(2);
     const reused = await expectRpcError(
@@ -79,7 +98,9 @@ describe("recovery and retention in a running server", () => {
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline) {
       await c.heartbeat({ runnerId: "live-runner" });
-      const statuses = await Promise.all(["stale", "crashed"].map(async (id) => (await c.get({ invocationId: id })).record?.status));
+      const statuses = await Promise.all(
+        ["stale", "crashed"].map(async (id) => (await c.get({ invocationId: id })).record?.status),
+      );
       if (statuses.every((s) => s === S.REROUTED)) break;
       await new Promise((r) => setTimeout(r, 100));
     }

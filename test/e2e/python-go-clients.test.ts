@@ -35,9 +35,6 @@ function clientFor(address: string) {
   return createClient(StatusService, createGrpcTransport({ baseUrl: `http://${address}` }));
 }
 
-
-
-
 /** Map.groupBy, which Node 20 lacks. */
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const groups = new Map<string, T[]>();
@@ -83,111 +80,146 @@ describe.skipIf(skip)("Python runners and the Go watcher against a real server",
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test(
-    "SQLite server, three Python runners and the Go watcher: 300 invocations across a server restart",
-    { timeout: 180_000 },
-    async () => {
-      const COUNT = 300;
-      const port = await freePort();
-      const target = `127.0.0.1:${port}`;
-      // The same gRPC port and database for both server lives (last --listen wins).
-      const serverFlags = ["--listen", target, "--store", `sqlite:${join(dir, "e2e.db")}`];
-      const watcherBin = join(dir, "go-watcher");
-      await goBuild(tools, join(REPO_ROOT, "examples", "go-watcher"), watcherBin);
-      let server = await startServer(serverFlags);
+  test("SQLite server, three Python runners and the Go watcher: 300 invocations across a server restart", {
+    timeout: 180_000,
+  }, async () => {
+    const COUNT = 300;
+    const port = await freePort();
+    const target = `127.0.0.1:${port}`;
+    // The same gRPC port and database for both server lives (last --listen wins).
+    const serverFlags = ["--listen", target, "--store", `sqlite:${join(dir, "e2e.db")}`];
+    const watcherBin = join(dir, "go-watcher");
+    await goBuild(tools, join(REPO_ROOT, "examples", "go-watcher"), watcherBin);
+    let server = await startServer(serverFlags);
 
-      // Watch from revision 1, before anything exists, so the watcher must see every change.
-      const watcher = startChild(watcherBin, ["--target", target, "--start-revision", "1"]);
-      const client = clientFor(target);
-      const ids = Array.from({ length: COUNT }, (_, i) => `e2e-${String(i).padStart(3, "0")}`);
-      for (let i = 0; i < COUNT; i += 50) {
-        await Promise.all(
-          ids.slice(i, i + 50).map((invocationId) => client.transition({ invocationId, status: S.REGISTERED, taskId: "e2e.task" })),
-        );
+    // Watch from revision 1, before anything exists, so the watcher must see every change.
+    const watcher = startChild(watcherBin, ["--target", target, "--start-revision", "1"]);
+    const client = clientFor(target);
+    const ids = Array.from({ length: COUNT }, (_, i) => `e2e-${String(i).padStart(3, "0")}`);
+    for (let i = 0; i < COUNT; i += 50) {
+      await Promise.all(
+        ids
+          .slice(i, i + 50)
+          .map((invocationId) => client.transition({ invocationId, status: S.REGISTERED, taskId: "e2e.task" })),
+      );
+    }
+
+    const runnerPy = join(REPO_ROOT, "examples", "python-runner", "runner.py");
+    const runners = ["r1", "r2", "r3"].map((id) =>
+      startChild(
+        tools.python,
+        [runnerPy, "--target", target, "--runner-id", id, "--idle-exit-seconds", "3"],
+        pythonEnv(),
+      ),
+    );
+
+    // Restart once at least a quarter has ended, as the watcher sees it.
+    const endsSeen = () =>
+      jsonLines<WatcherLine>(watcher.stdout()).filter((l) => /_(SUCCESS|FAILED)$/.test(l.status)).length;
+    await waitUntil(
+      () => endsSeen() >= COUNT / 4,
+      60_000,
+      () => `25% final; watcher saw ${endsSeen()}`,
+    );
+    expect(await server.stop()).toBe(0);
+    const stoppedAt = Date.now();
+    server = await startServer(serverFlags);
+
+    await waitUntil(
+      () => runners.every((r) => r.child.exitCode !== null),
+      90_000,
+      () => "the runners' idle exit",
+    );
+    const runnerLog = runners.map((r) => r.stderr()).join("");
+    expect(
+      runners.map((r) => r.child.exitCode),
+      runnerLog,
+    ).toEqual([0, 0, 0]);
+
+    // The store's final revision N, read the way a client lists then watches.
+    const after = clientFor(target);
+    const page = await after.listAvailableForRun({ pageSize: 10 });
+    expect(page.records).toEqual([]);
+    const lastRevision = Number(page.revision);
+    await waitUntil(
+      () => (jsonLines<WatcherLine>(watcher.stdout()).at(-1)?.revision ?? 0) >= lastRevision,
+      30_000,
+      () => `the watcher to reach revision ${lastRevision}; stderr: ${watcher.stderr()}`,
+    );
+    expect(watcher.child.exitCode, watcher.stderr()).toBeNull(); // still watching: no fatal exit
+    watcher.child.kill("SIGTERM");
+    await watcher.exited;
+
+    // The watcher saw revisions 1..N exactly once each, in order, and reconnected across the restart.
+    const seen = jsonLines<WatcherLine>(watcher.stdout());
+    expect(seen.map((l) => l.revision)).toEqual(Array.from({ length: lastRevision }, (_, i) => i + 1));
+    expect(watcher.stderr()).toMatch(/"event":"reconnect"/);
+    expect(watcher.stderr()).not.toMatch(/out_of_order|fatal/);
+    const seenBy = groupBy(seen, (l) => l.invocation_id);
+
+    const ranBy = groupBy(jsonLines<RunnerLine>(runners.map((r) => r.stdout()).join("")), (l) => l.invocation_id);
+    let historyEntries = 0;
+    const endTimes: number[] = [];
+    for (const invocationId of ids) {
+      const { record } = await after.get({ invocationId });
+      const logged = runnerLog.split("\n").filter((l) => l.includes(`"${invocationId}"`));
+      expect([S.SUCCESS, S.FAILED], `${invocationId} is not final; runner logs:\n${logged.join("\n")}`).toContain(
+        record!.status,
+      );
+      const { entries } = await after.getHistory({ invocationId });
+      historyEntries += entries.length;
+      // Each attempt: PENDING and RUNNING by one runner, then RETRY, SUCCESS or FAILED.
+      const statuses = entries.map((e) => S[e.record!.status]).join(" ");
+      expect(statuses, invocationId).toMatch(/^REGISTERED( PENDING RUNNING RETRY)* PENDING RUNNING (SUCCESS|FAILED)$/);
+      const attempts = runningEntries(entries);
+      for (const { pending, running } of attempts) {
+        expect(running.record!.runnerId, invocationId).toBeTruthy();
+        expect(running.record!.runnerId, invocationId).toBe(pending.record!.runnerId);
       }
-
-      const runnerPy = join(REPO_ROOT, "examples", "python-runner", "runner.py");
-      const runners = ["r1", "r2", "r3"].map((id) =>
-        startChild(tools.python, [runnerPy, "--target", target, "--runner-id", id, "--idle-exit-seconds", "3"], pythonEnv()),
+      // The runners' own report agrees: one line per attempt, by the runner that owned it.
+      const lines = (ranBy.get(invocationId) ?? []).sort((a, b) => a.attempt - b.attempt);
+      expect(
+        lines.map((l) => [l.attempt, l.runner, l.final]),
+        invocationId,
+      ).toEqual(
+        attempts.map(({ running, end }, attempt) => [
+          attempt,
+          running.record!.runnerId,
+          S[end.record!.status].toLowerCase(),
+        ]),
       );
-
-      // Restart once at least a quarter has ended, as the watcher sees it.
-      const endsSeen = () => jsonLines<WatcherLine>(watcher.stdout()).filter((l) => /_(SUCCESS|FAILED)$/.test(l.status)).length;
-      await waitUntil(() => endsSeen() >= COUNT / 4, 60_000, () => `25% final; watcher saw ${endsSeen()}`);
-      expect(await server.stop()).toBe(0);
-      const stoppedAt = Date.now();
-      server = await startServer(serverFlags);
-
-      await waitUntil(() => runners.every((r) => r.child.exitCode !== null), 90_000, () => "the runners' idle exit");
-      const runnerLog = runners.map((r) => r.stderr()).join("");
-      expect(runners.map((r) => r.child.exitCode), runnerLog).toEqual([0, 0, 0]);
-
-      // The store's final revision N, read the way a client lists then watches.
-      const after = clientFor(target);
-      const page = await after.listAvailableForRun({ pageSize: 10 });
-      expect(page.records).toEqual([]);
-      const lastRevision = Number(page.revision);
-      await waitUntil(
-        () => (jsonLines<WatcherLine>(watcher.stdout()).at(-1)?.revision ?? 0) >= lastRevision,
-        30_000,
-        () => `the watcher to reach revision ${lastRevision}; stderr: ${watcher.stderr()}`,
+      // What the watcher saw of this invocation is exactly its history.
+      const watched = (seenBy.get(invocationId) ?? []).map((l) => [
+        l.revision,
+        l.status,
+        l.previous_status,
+        l.runner_id,
+      ]);
+      expect(watched, invocationId).toEqual(
+        entries.map((e) => [
+          Number(e.record!.revision),
+          goName(e.record!.status),
+          goName(e.previousStatus),
+          e.record!.runnerId ?? null,
+        ]),
       );
-      expect(watcher.child.exitCode, watcher.stderr()).toBeNull(); // still watching: no fatal exit
-      watcher.child.kill("SIGTERM");
-      await watcher.exited;
+      endTimes.push(timestampMs(entries.at(-1)!.record!.timestamp!));
+    }
+    expect(historyEntries).toBe(lastRevision); // every revision belongs to one of ours
+    // A "lost" run (rejected after the runner took the invocation) must not happen here.
+    expect(runnerLog).not.toMatch(/"event": "lost"/);
 
-      // The watcher saw revisions 1..N exactly once each, in order, and reconnected across the restart.
-      const seen = jsonLines<WatcherLine>(watcher.stdout());
-      expect(seen.map((l) => l.revision)).toEqual(Array.from({ length: lastRevision }, (_, i) => i + 1));
-      expect(watcher.stderr()).toMatch(/"event":"reconnect"/);
-      expect(watcher.stderr()).not.toMatch(/out_of_order|fatal/);
-      const seenBy = groupBy(seen, (l) => l.invocation_id);
-
-      const ranBy = groupBy(jsonLines<RunnerLine>(runners.map((r) => r.stdout()).join("")), (l) => l.invocation_id);
-      let historyEntries = 0;
-      const endTimes: number[] = [];
-      for (const invocationId of ids) {
-        const { record } = await after.get({ invocationId });
-        const logged = runnerLog.split("\n").filter((l) => l.includes(`"${invocationId}"`));
-        expect([S.SUCCESS, S.FAILED], `${invocationId} is not final; runner logs:\n${logged.join("\n")}`).toContain(record!.status);
-        const { entries } = await after.getHistory({ invocationId });
-        historyEntries += entries.length;
-        // Each attempt: PENDING and RUNNING by one runner, then RETRY, SUCCESS or FAILED.
-        const statuses = entries.map((e) => S[e.record!.status]).join(" ");
-        expect(statuses, invocationId).toMatch(/^REGISTERED( PENDING RUNNING RETRY)* PENDING RUNNING (SUCCESS|FAILED)$/);
-        const attempts = runningEntries(entries);
-        for (const { pending, running } of attempts) {
-          expect(running.record!.runnerId, invocationId).toBeTruthy();
-          expect(running.record!.runnerId, invocationId).toBe(pending.record!.runnerId);
-        }
-        // The runners' own report agrees: one line per attempt, by the runner that owned it.
-        const lines = (ranBy.get(invocationId) ?? []).sort((a, b) => a.attempt - b.attempt);
-        expect(lines.map((l) => [l.attempt, l.runner, l.final]), invocationId).toEqual(
-          attempts.map(({ running, end }, attempt) => [attempt, running.record!.runnerId, S[end.record!.status].toLowerCase()]),
-        );
-        // What the watcher saw of this invocation is exactly its history.
-        const watched = (seenBy.get(invocationId) ?? []).map((l) => [l.revision, l.status, l.previous_status, l.runner_id]);
-        expect(watched, invocationId).toEqual(
-          entries.map((e) => [Number(e.record!.revision), goName(e.record!.status), goName(e.previousStatus), e.record!.runnerId ?? null]),
-        );
-        endTimes.push(timestampMs(entries.at(-1)!.record!.timestamp!));
-      }
-      expect(historyEntries).toBe(lastRevision); // every revision belongs to one of ours
-      // A "lost" run (rejected after the runner took the invocation) must not happen here.
-      expect(runnerLog).not.toMatch(/"event": "lost"/);
-
-      // The restart was in the middle: some invocations ended on each side of it.
-      const endedBefore = endTimes.filter((t) => t < stoppedAt).length;
-      expect(endedBefore).toBeGreaterThanOrEqual(COUNT / 4);
-      expect(endedBefore).toBeLessThan(COUNT);
-      const events = (name: string) => runnerLog.split(`"event": "${name}"`).length - 1;
-      console.info(
-        `${lastRevision} revisions; ${endedBefore}/${COUNT} ended before the restart; ` +
-          `runner events: ${events("not_taken")} not_taken, ${events("unavailable")} unavailable`,
-      );
-      expect(await server.stop()).toBe(0);
-    },
-  );
+    // The restart was in the middle: some invocations ended on each side of it.
+    const endedBefore = endTimes.filter((t) => t < stoppedAt).length;
+    expect(endedBefore).toBeGreaterThanOrEqual(COUNT / 4);
+    expect(endedBefore).toBeLessThan(COUNT);
+    const events = (name: string) => runnerLog.split(`"event": "${name}"`).length - 1;
+    console.info(
+      `${lastRevision} revisions; ${endedBefore}/${COUNT} ended before the restart; ` +
+        `runner events: ${events("not_taken")} not_taken, ${events("unavailable")} unavailable`,
+    );
+    expect(await server.stop()).toBe(0);
+  });
 
   describe("against a memory-store server", () => {
     let target: string;
@@ -206,7 +238,9 @@ describe.skipIf(skip)("Python runners and the Go watcher against a real server",
       expect(summary).not.toMatch(/skipped|deselected|xfail/);
     });
 
-    test("Go reads the error details (go test -v: the expected tests pass, none skipped)", { timeout: 120_000 }, async () => {
+    test("Go reads the error details (go test -v: the expected tests pass, none skipped)", {
+      timeout: 120_000,
+    }, async () => {
       const result = await run(tools.go, ["test", "-count=1", "-v", "./..."], {
         cwd: join(REPO_ROOT, "examples", "go-watcher"),
         env: { ...process.env, PYNENC_STATUS_TARGET: target },
@@ -287,7 +321,8 @@ describe.skipIf(skip)("Python runners and the Go watcher against a real server",
 function runningEntries(entries: HistoryEntry[]) {
   const attempts: { pending: HistoryEntry; running: HistoryEntry; end: HistoryEntry }[] = [];
   entries.forEach((entry, i) => {
-    if (entry.record!.status === S.RUNNING) attempts.push({ pending: entries[i - 1]!, running: entry, end: entries[i + 1]! });
+    if (entry.record!.status === S.RUNNING)
+      attempts.push({ pending: entries[i - 1]!, running: entry, end: entries[i + 1]! });
   });
   return attempts;
 }

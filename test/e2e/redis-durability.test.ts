@@ -57,7 +57,8 @@ describe.runIf(available)("durability of the Redis store (appendonly yes, append
         const { entries } = await after.getHistory({ invocationId: id });
         histories.set(id, new Map(entries.map((e) => [e.record!.revision, e.record!.status])));
       }
-      for (const { id, status, revision } of acknowledged) expect(histories.get(id)?.get(revision), `${id} r${revision}`).toBe(status);
+      for (const { id, status, revision } of acknowledged)
+        expect(histories.get(id)?.get(revision), `${id} r${revision}`).toBe(status);
       // Revisions go on from the last one given, on the fresh server and on the one that saw Redis die.
       const last = acknowledged.reduce((max, a) => (a.revision > max ? a.revision : max), 0n);
       const next = await after.transition({ invocationId: "after-restart", status: S.REGISTERED });

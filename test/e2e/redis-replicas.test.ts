@@ -13,7 +13,6 @@ import { createGrpcJsClient, unary, type GrpcJsStatusClient } from "../helpers/g
 import { redisServerAvailable, startRedisServer, type RedisServer } from "../helpers/redis-server.js";
 import { startServerProcess, type ServerProcess } from "../helpers/server-process.js";
 
-
 /** One change as a watcher saw it. */
 interface Seen {
   readonly revision: number;
@@ -27,11 +26,15 @@ const WORKERS = 50;
 const ABANDONED_BEFORE = 30;
 const ABANDONED_AFTER = 20;
 const REPLICA_FLAGS = [
-  "--redis-prefix", "replicas",
+  "--redis-prefix",
+  "replicas",
   // Abandoned claims come back quickly; nobody's RUNNING is ever taken away during the test.
-  "--max-pending-seconds", "2",
-  "--runner-dead-after-seconds", "600",
-  "--recovery-interval-seconds", "0.5",
+  "--max-pending-seconds",
+  "2",
+  "--runner-dead-after-seconds",
+  "600",
+  "--recovery-interval-seconds",
+  "0.5",
 ];
 
 const available = redisServerAvailable();
@@ -124,7 +127,12 @@ describe.runIf(available)("three server replicas on one Redis", () => {
           (event) => {
             if (event.event.case !== "change") return;
             const { record } = event.event.value;
-            seen.push({ revision: Number(record!.revision), invocationId: record!.invocationId, status: record!.status, runnerId: record!.runnerId ?? "" });
+            seen.push({
+              revision: Number(record!.revision),
+              invocationId: record!.invocationId,
+              status: record!.status,
+              runnerId: record!.runnerId ?? "",
+            });
           },
           signal,
         );
@@ -157,153 +165,160 @@ describe.runIf(available)("three server replicas on one Redis", () => {
       .map((line) => Date.parse((JSON.parse(line) as { time: string }).time));
   }
 
-  test(
-    "runners race for 5,000 invocations over three replicas, one killed with kill -9: none won twice, " +
-      "every watcher sees the same changes in the same order, nothing acknowledged lost, recovery on one replica at a time",
-    async () => {
-      const stopWatching = new AbortController();
-      const seen: Seen[][] = [[], [], []];
-      const watchers = [0, 1, 2].map((i) => watchAll(i, seen[i]!, stopWatching.signal));
+  test("runners race for 5,000 invocations over three replicas, one killed with kill -9: none won twice, " +
+    "every watcher sees the same changes in the same order, nothing acknowledged lost, recovery on one replica at a time", async () => {
+    const stopWatching = new AbortController();
+    const seen: Seen[][] = [[], [], []];
+    const watchers = [0, 1, 2].map((i) => watchAll(i, seen[i]!, stopWatching.signal));
 
-      // Every acknowledged transition: it must be in the log afterwards, exactly so.
-      const acknowledged: Array<{ id: string; status: S; revision: bigint }> = [];
-      const transition = async (at: number, id: string, status: S, runnerId?: string) => {
-        const requestId = `${id}/${status}/${runnerId ?? ""}`;
-        const { record } = await call(at, (c) => c.transition({ invocationId: id, status, runnerId, requestId }));
-        acknowledged.push({ id, status, revision: record!.revision });
-        return record!;
-      };
+    // Every acknowledged transition: it must be in the log afterwards, exactly so.
+    const acknowledged: Array<{ id: string; status: S; revision: bigint }> = [];
+    const transition = async (at: number, id: string, status: S, runnerId?: string) => {
+      const requestId = `${id}/${status}/${runnerId ?? ""}`;
+      const { record } = await call(at, (c) => c.transition({ invocationId: id, status, runnerId, requestId }));
+      acknowledged.push({ id, status, revision: record!.revision });
+      return record!;
+    };
 
-      const ids = Array.from({ length: INVOCATIONS }, (_, i) => `inv-${i}`);
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: WORKERS }, async (_, w) => {
-          while (next < ids.length) await transition(w % 3, ids[next++]!, S.REGISTERED);
-        }),
-      );
-      // A runner that claims and vanishes: recovery must give these back.
-      const ghost = await call(0, (c) => c.claimAvailable({ runnerId: "ghost-before", maxCount: ABANDONED_BEFORE }));
-      expect(ghost.records).toHaveLength(ABANDONED_BEFORE);
+    const ids = Array.from({ length: INVOCATIONS }, (_, i) => `inv-${i}`);
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: WORKERS }, async (_, w) => {
+        while (next < ids.length) await transition(w % 3, ids[next++]!, S.REGISTERED);
+      }),
+    );
+    // A runner that claims and vanishes: recovery must give these back.
+    const ghost = await call(0, (c) => c.claimAvailable({ runnerId: "ghost-before", maxCount: ABANDONED_BEFORE }));
+    expect(ghost.records).toHaveLength(ABANDONED_BEFORE);
 
-      const expected = new Set(ids);
-      const done = new Set<string>();
-      const winners = new Map<string, string>();
-      const runIt = async (at: number, id: string, runner: string) => {
-        try {
-          await transition(at, id, S.RUNNING, runner);
-        } catch (error) {
-          // Recovery took it back first (it was PENDING for too long): it will be claimed again.
-          if (codeOf(error) === grpc.status.FAILED_PRECONDITION) return;
-          throw error;
-        }
-        expect(winners.get(id) ?? runner, `${id} won by ${winners.get(id)} and ${runner}`).toBe(runner);
-        winners.set(id, runner);
-        await transition(at, id, S.SUCCESS, runner);
-        done.add(id);
-      };
-      const finished = () => [...expected].every((id) => done.has(id));
-
-      // Half the workers race in pairs on the same ids with Transition(PENDING), against each
-      // other and the other half, which (like the racers, once through the list) use ClaimAvailable.
-      let failure: unknown;
-      const workers = Array.from({ length: WORKERS }, async (_, w) => {
-        const at = w % 3;
-        const runner = `runner-${w}`;
-        if (w % 2 === 0) {
-          const start = Math.floor(w / 4) * Math.ceil(ids.length / Math.ceil(WORKERS / 4));
-          for (let i = start; i < start + ids.length; i++) {
-            const id = ids[i % ids.length]!;
-            if (done.has(id) || winners.has(id)) continue;
-            try {
-              await transition(at, id, S.PENDING, runner);
-            } catch (error) {
-              if (codeOf(error) === grpc.status.FAILED_PRECONDITION) continue; // another runner won it
-              throw error;
-            }
-            await runIt(at, id, runner);
-          }
-        }
-        while (!finished()) {
-          const { records } = await call(at, (c) => c.claimAvailable({ runnerId: runner, maxCount: 4 }));
-          if (records.length === 0) await new Promise((r) => setTimeout(r, 50));
-          for (const record of records) await runIt(at, record.invocationId, runner);
-        }
-      }).map((worker) => worker.catch((error: unknown) => void (failure ??= error)));
-
-      // Mid-run, once recovery has run: kill -9 the replica that holds the recovery lease.
-      const holder = await (async () => {
-        for (;;) {
-          if (failure !== undefined) throw failure;
-          const holders = [0, 1, 2].filter((i) => recoveredLines(replicas[i]!).length > 0);
-          if (done.size >= INVOCATIONS / 3 && holders.length > 0) return holders;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      })();
-      expect(holder, "recovery ran on exactly one replica").toHaveLength(1);
-      const killed = holder[0]!;
-      const late = Array.from({ length: ABANDONED_AFTER }, (_, i) => `late-${i}`);
-      for (const id of late) expected.add(id);
-      alive[killed] = false;
-      const killedAt = Date.now();
-      await replicas[killed]!.kill();
-      expect(done.size, "the kill came mid-run").toBeLessThan(INVOCATIONS);
-
-      // Abandoned after the kill: a surviving replica must take the lease over and recover them.
-      for (const id of late) {
-        await transition(live(killed + 1), id, S.REGISTERED);
-        await transition(live(killed + 1), id, S.PENDING, "ghost-after");
+    const expected = new Set(ids);
+    const done = new Set<string>();
+    const winners = new Map<string, string>();
+    const runIt = async (at: number, id: string, runner: string) => {
+      try {
+        await transition(at, id, S.RUNNING, runner);
+      } catch (error) {
+        // Recovery took it back first (it was PENDING for too long): it will be claimed again.
+        if (codeOf(error) === grpc.status.FAILED_PRECONDITION) return;
+        throw error;
       }
+      expect(winners.get(id) ?? runner, `${id} won by ${winners.get(id)} and ${runner}`).toBe(runner);
+      winners.set(id, runner);
+      await transition(at, id, S.SUCCESS, runner);
+      done.add(id);
+    };
+    const finished = () => [...expected].every((id) => done.has(id));
 
-      await Promise.all(workers);
-      if (failure !== undefined) throw failure;
-      const final = (await call(live(0), (c) => c.listAvailableForRun({}))).revision;
-      const deadline = Date.now() + 30_000;
-      while (seen.some((s) => (s.at(-1)?.revision ?? 0) < Number(final)) && Date.now() < deadline) {
+    // Half the workers race in pairs on the same ids with Transition(PENDING), against each
+    // other and the other half, which (like the racers, once through the list) use ClaimAvailable.
+    let failure: unknown;
+    const workers = Array.from({ length: WORKERS }, async (_, w) => {
+      const at = w % 3;
+      const runner = `runner-${w}`;
+      if (w % 2 === 0) {
+        const start = Math.floor(w / 4) * Math.ceil(ids.length / Math.ceil(WORKERS / 4));
+        for (let i = start; i < start + ids.length; i++) {
+          const id = ids[i % ids.length]!;
+          if (done.has(id) || winners.has(id)) continue;
+          try {
+            await transition(at, id, S.PENDING, runner);
+          } catch (error) {
+            if (codeOf(error) === grpc.status.FAILED_PRECONDITION) continue; // another runner won it
+            throw error;
+          }
+          await runIt(at, id, runner);
+        }
+      }
+      while (!finished()) {
+        const { records } = await call(at, (c) => c.claimAvailable({ runnerId: runner, maxCount: 4 }));
+        if (records.length === 0) await new Promise((r) => setTimeout(r, 50));
+        for (const record of records) await runIt(at, record.invocationId, runner);
+      }
+    }).map((worker) => worker.catch((error: unknown) => void (failure ??= error)));
+
+    // Mid-run, once recovery has run: kill -9 the replica that holds the recovery lease.
+    const holder = await (async () => {
+      for (;;) {
+        if (failure !== undefined) throw failure;
+        const holders = [0, 1, 2].filter((i) => recoveredLines(replicas[i]!).length > 0);
+        if (done.size >= INVOCATIONS / 3 && holders.length > 0) return holders;
         await new Promise((r) => setTimeout(r, 50));
       }
-      stopWatching.abort();
-      await Promise.all(watchers);
+    })();
+    expect(holder, "recovery ran on exactly one replica").toHaveLength(1);
+    const killed = holder[0]!;
+    const late = Array.from({ length: ABANDONED_AFTER }, (_, i) => `late-${i}`);
+    for (const id of late) expected.add(id);
+    alive[killed] = false;
+    const killedAt = Date.now();
+    await replicas[killed]!.kill();
+    expect(done.size, "the kill came mid-run").toBeLessThan(INVOCATIONS);
 
-      // Every watcher, including the one whose replica died, saw every revision once, in order.
-      const log = seen[0]!;
-      expect(log.map((c) => c.revision)).toEqual(Array.from({ length: Number(final) }, (_, i) => i + 1));
-      expect(seen[1]).toEqual(log);
-      expect(seen[2]).toEqual(log);
+    // Abandoned after the kill: a surviving replica must take the lease over and recover them.
+    for (const id of late) {
+      await transition(live(killed + 1), id, S.REGISTERED);
+      await transition(live(killed + 1), id, S.PENDING, "ghost-after");
+    }
 
-      // No invocation was won twice: one RUNNING each, by the runner that finished it.
-      const running = new Map<string, string[]>();
-      const succeeded = new Map<string, string[]>();
-      const recovered = new Set<string>();
-      for (const change of log) {
-        if (change.status === S.RUNNING) running.set(change.invocationId, [...(running.get(change.invocationId) ?? []), change.runnerId]);
-        if (change.status === S.SUCCESS) succeeded.set(change.invocationId, [...(succeeded.get(change.invocationId) ?? []), change.runnerId]);
-        if (change.status === S.PENDING_RECOVERY) recovered.add(change.invocationId);
-      }
-      for (const id of expected) {
-        expect(running.get(id), id).toEqual([winners.get(id)]);
-        expect(succeeded.get(id)?.length, id).toBe(1);
-      }
-      expect(running.size).toBe(expected.size);
-      for (const id of [...ghost.records.map((r) => r.invocationId), ...late]) expect(recovered.has(id), id).toBe(true);
+    await Promise.all(workers);
+    if (failure !== undefined) throw failure;
+    const final = (await call(live(0), (c) => c.listAvailableForRun({}))).revision;
+    const deadline = Date.now() + 30_000;
+    while (seen.some((s) => (s.at(-1)?.revision ?? 0) < Number(final)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    stopWatching.abort();
+    await Promise.all(watchers);
 
-      // Nothing acknowledged was lost: each acknowledged change is in the log exactly as answered.
-      const byRevision = new Map(log.map((c) => [c.revision, c]));
-      for (const ack of acknowledged) {
-        expect(byRevision.get(Number(ack.revision)), `${ack.id} ${ack.status}`).toMatchObject({ invocationId: ack.id, status: ack.status });
-      }
-      // And the records agree with the log: every invocation is SUCCESS at the revision that made it so.
-      const current = new Map<string, { status: S; revision: number }>();
-      await clients[live(0)]!.watch({ includeInitial: true }, stopAfterSnapshot(current), new AbortController().signal).catch(() => {});
-      expect(current.size).toBe(expected.size);
-      for (const change of log) if (change.status === S.SUCCESS) expect(current.get(change.invocationId)).toEqual({ status: S.SUCCESS, revision: change.revision });
+    // Every watcher, including the one whose replica died, saw every revision once, in order.
+    const log = seen[0]!;
+    expect(log.map((c) => c.revision)).toEqual(Array.from({ length: Number(final) }, (_, i) => i + 1));
+    expect(seen[1]).toEqual(log);
+    expect(seen[2]).toEqual(log);
 
-      // Recovery ran on one replica at a time: the killed holder before the kill, one survivor after.
-      const before = [0, 1, 2].filter((i) => recoveredLines(replicas[i]!).some((t) => t < killedAt));
-      const after = [0, 1, 2].filter((i) => recoveredLines(replicas[i]!).some((t) => t >= killedAt));
-      expect(before).toEqual([killed]);
-      expect(after).toHaveLength(1);
-      expect(after[0]).not.toBe(killed);
-    },
-    120_000,
-  );
+    // No invocation was won twice: one RUNNING each, by the runner that finished it.
+    const running = new Map<string, string[]>();
+    const succeeded = new Map<string, string[]>();
+    const recovered = new Set<string>();
+    for (const change of log) {
+      if (change.status === S.RUNNING)
+        running.set(change.invocationId, [...(running.get(change.invocationId) ?? []), change.runnerId]);
+      if (change.status === S.SUCCESS)
+        succeeded.set(change.invocationId, [...(succeeded.get(change.invocationId) ?? []), change.runnerId]);
+      if (change.status === S.PENDING_RECOVERY) recovered.add(change.invocationId);
+    }
+    for (const id of expected) {
+      expect(running.get(id), id).toEqual([winners.get(id)]);
+      expect(succeeded.get(id)?.length, id).toBe(1);
+    }
+    expect(running.size).toBe(expected.size);
+    for (const id of [...ghost.records.map((r) => r.invocationId), ...late]) expect(recovered.has(id), id).toBe(true);
+
+    // Nothing acknowledged was lost: each acknowledged change is in the log exactly as answered.
+    const byRevision = new Map(log.map((c) => [c.revision, c]));
+    for (const ack of acknowledged) {
+      expect(byRevision.get(Number(ack.revision)), `${ack.id} ${ack.status}`).toMatchObject({
+        invocationId: ack.id,
+        status: ack.status,
+      });
+    }
+    // And the records agree with the log: every invocation is SUCCESS at the revision that made it so.
+    const current = new Map<string, { status: S; revision: number }>();
+    await clients[live(0)]!.watch(
+      { includeInitial: true },
+      stopAfterSnapshot(current),
+      new AbortController().signal,
+    ).catch(() => {});
+    expect(current.size).toBe(expected.size);
+    for (const change of log)
+      if (change.status === S.SUCCESS)
+        expect(current.get(change.invocationId)).toEqual({ status: S.SUCCESS, revision: change.revision });
+
+    // Recovery ran on one replica at a time: the killed holder before the kill, one survivor after.
+    const before = [0, 1, 2].filter((i) => recoveredLines(replicas[i]!).some((t) => t < killedAt));
+    const after = [0, 1, 2].filter((i) => recoveredLines(replicas[i]!).some((t) => t >= killedAt));
+    expect(before).toEqual([killed]);
+    expect(after).toHaveLength(1);
+    expect(after[0]).not.toBe(killed);
+  }, 120_000);
 });

@@ -59,7 +59,16 @@ describe("retention keeps memory and disk flat over a long run", () => {
     const db = join(dir, "flat.db");
     const snapshots = mkdtempSync(join(dir, "heap-"));
     const server = await startServerProcess(
-      ["--store", `sqlite:${db}`, "--retain-changes", "500", "--purge-final-after", "1s", "--recovery-interval-seconds", "0.2"],
+      [
+        "--store",
+        `sqlite:${db}`,
+        "--retain-changes",
+        "500",
+        "--purge-final-after",
+        "1s",
+        "--recovery-interval-seconds",
+        "0.2",
+      ],
       { nodeFlags: ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${snapshots}`] },
     );
     const client = createClient(StatusService, createGrpcTransport({ baseUrl: `http://${server.grpcAddress}` }));
@@ -93,8 +102,12 @@ describe("retention keeps memory and disk flat over a long run", () => {
       Code.OutOfRange,
       "REVISION_COMPACTED",
     );
-    expect(second.disk, `disk after rounds: ${warmup.disk} ${first.disk} ${second.disk}`).toBeLessThanOrEqual(first.disk * 1.25);
-    const rounds = [warmup, first, second].map((r) => `${r.objects} objects, ${r.bytes} B live, ${r.rss} B RSS`).join("; ");
+    expect(second.disk, `disk after rounds: ${warmup.disk} ${first.disk} ${second.disk}`).toBeLessThanOrEqual(
+      first.disk * 1.25,
+    );
+    const rounds = [warmup, first, second]
+      .map((r) => `${r.objects} objects, ${r.bytes} B live, ${r.rss} B RSS`)
+      .join("; ");
     console.log(`retention: ${rounds}`);
     expect(second.objects, rounds).toBeLessThanOrEqual(first.objects * 1.02);
     expect(second.bytes, rounds).toBeLessThanOrEqual(first.bytes * 1.02);

@@ -46,9 +46,6 @@ interface RunnerLine {
   attempt: number;
 }
 
-
-
-
 const isEnd = (s: S) => s === S.SUCCESS || s === S.FAILED;
 const at = (e: HistoryEntry) => timestampMs(e.record!.timestamp!);
 const owner = (e: HistoryEntry) => e.record!.runnerId ?? null;
@@ -78,13 +75,19 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  test(`${RUNNERS} runners, ${KILLED} killed mid-work, ${COUNT} invocations all final`, { timeout: 90_000 }, async () => {
+  test(`${RUNNERS} runners, ${KILLED} killed mid-work, ${COUNT} invocations all final`, {
+    timeout: 90_000,
+  }, async () => {
     const started = Date.now();
     server = await startServerProcess([
-      "--store", `sqlite:${join(dir, "soak.db")}`,
-      "--max-pending-seconds", "3",
-      "--runner-dead-after-seconds", String(DEAD_AFTER_S),
-      "--recovery-interval-seconds", "0.5",
+      "--store",
+      `sqlite:${join(dir, "soak.db")}`,
+      "--max-pending-seconds",
+      "3",
+      "--runner-dead-after-seconds",
+      String(DEAD_AFTER_S),
+      "--recovery-interval-seconds",
+      "0.5",
     ]);
     const target = server.grpcAddress;
     const client = createClient(StatusService, createGrpcTransport({ baseUrl: `http://${target}` }));
@@ -95,7 +98,8 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
     let watchError: unknown;
     const watching = (async () => {
       for await (const response of client.watchStatus({ startRevision: 1n }, { signal: stopWatch.signal })) {
-        if (response.event.case === "change") current.set(response.event.value.record!.invocationId, response.event.value.record!);
+        if (response.event.case === "change")
+          current.set(response.event.value.record!.invocationId, response.event.value.record!);
       }
     })().catch((error: unknown) => {
       if (!stopWatch.signal.aborted) watchError = error;
@@ -107,7 +111,9 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
 
     const ids = Array.from({ length: COUNT }, (_, i) => `soak-${String(i).padStart(3, "0")}`);
     for (let i = 0; i < COUNT; i += 100) {
-      await Promise.all(ids.slice(i, i + 100).map((invocationId) => client.transition({ invocationId, status: S.REGISTERED })));
+      await Promise.all(
+        ids.slice(i, i + 100).map((invocationId) => client.transition({ invocationId, status: S.REGISTERED })),
+      );
     }
 
     const runnerPy = join(REPO_ROOT, "examples", "python-runner", "runner.py");
@@ -117,11 +123,21 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
       runnerIds.map((id) => {
         const slow = SLOW.includes(id);
         const args = [
-          runnerPy, "--target", target, "--runner-id", id, "--claim", "--heartbeat-seconds", "0.5",
+          runnerPy,
+          "--target",
+          target,
+          "--runner-id",
+          id,
+          "--claim",
+          "--heartbeat-seconds",
+          "0.5",
           // A batch small enough that its last invocation starts well within --max-pending-seconds.
-          "--claim-batch", slow ? "1" : "3",
-          "--work-seconds", slow ? String(DEAD_AFTER_S + 0.5) : "0.3",
-          "--idle-exit-seconds", "120", // they are stopped at the end, not by idling
+          "--claim-batch",
+          slow ? "1" : "3",
+          "--work-seconds",
+          slow ? String(DEAD_AFTER_S + 0.5) : "0.3",
+          "--idle-exit-seconds",
+          "120", // they are stopped at the end, not by idling
         ];
         return [id, startChild(tools.python, args, env)] as const;
       }),
@@ -130,7 +146,11 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
 
     // At a quarter done, kill the 5 (fast) runners that started a RUNNING invocation most recently,
     // so each is killed in the middle of that run.
-    await waitUntil(() => finals() >= COUNT / 4, 45_000, () => `25% final (${finals()}); runner logs:\n${log()}`);
+    await waitUntil(
+      () => finals() >= COUNT / 4,
+      45_000,
+      () => `25% final (${finals()}); runner logs:\n${log()}`,
+    );
     let victims: StatusRecord[] = [];
     const chooseVictims = () => {
       const byRunner = new Map<string, StatusRecord>();
@@ -140,7 +160,9 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
         if (!seen || seen.revision < r.revision) byRunner.set(r.runnerId!, r);
       }
       const recent = Date.now() - 150; // at least half of its 0.3 s of work is still ahead
-      victims = [...byRunner.values()].filter((r) => timestampMs(r.timestamp!) > recent).sort((a, b) => Number(b.revision - a.revision));
+      victims = [...byRunner.values()]
+        .filter((r) => timestampMs(r.timestamp!) > recent)
+        .sort((a, b) => Number(b.revision - a.revision));
       return victims.length >= KILLED;
     };
     await waitUntil(chooseVictims, 10_000, () => `${KILLED} runners mid-work`);
@@ -152,7 +174,11 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
     const midWork = victims.slice(0, KILLED);
     const finalAtKill = finals();
 
-    await waitUntil(() => finals() === COUNT, 45_000, () => `every invocation final (${finals()}/${COUNT}); runner logs:\n${log()}`);
+    await waitUntil(
+      () => finals() === COUNT,
+      45_000,
+      () => `every invocation final (${finals()}/${COUNT}); runner logs:\n${log()}`,
+    );
     const allFinalAfter = Date.now() - started;
 
     // The survivors are all still working (none crashed); stop them.
@@ -168,16 +194,22 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
 
     const lines = [...runners.values()].flatMap((r) => jsonLines<RunnerLine>(r.stdout()));
     const linesBy = new Map<string, string[]>();
-    for (const l of lines) linesBy.set(l.invocation_id, [...(linesBy.get(l.invocation_id) ?? []), `${l.attempt}|${l.runner}|${l.final}`]);
+    for (const l of lines)
+      linesBy.set(l.invocation_id, [...(linesBy.get(l.invocation_id) ?? []), `${l.attempt}|${l.runner}|${l.final}`]);
 
     let runningRecoveries = 0;
     let pendingRecoveries = 0;
     const recoveredFrom = new Map<string, number>(); // killed runner -> invocations recovered from it
     for (let i = 0; i < COUNT; i += 50) {
-      const histories = await Promise.all(ids.slice(i, i + 50).map(async (invocationId) => {
-        const [{ record }, { entries }] = await Promise.all([client.get({ invocationId }), client.getHistory({ invocationId })]);
-        return { invocationId, record: record!, entries };
-      }));
+      const histories = await Promise.all(
+        ids.slice(i, i + 50).map(async (invocationId) => {
+          const [{ record }, { entries }] = await Promise.all([
+            client.get({ invocationId }),
+            client.getHistory({ invocationId }),
+          ]);
+          return { invocationId, record: record!, entries };
+        }),
+      );
       for (const { invocationId, record, entries } of histories) {
         const where = `${invocationId}: ${entries.map((e) => `${S[e.record!.status]}(${owner(e) ?? "-"})`).join(" ")}`;
         expect(isEnd(record.status), where).toBe(true);
@@ -235,7 +267,9 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
       const { entries } = await client.getHistory({ invocationId });
       const k = entries.findIndex((e) => e.record!.revision === revision);
       expect(owner(entries[k]!)).toBe(runnerId);
-      expect(entries[k + 1]?.record!.status, `${runnerId} was not killed mid-work on ${invocationId}`).toBe(S.RUNNING_RECOVERY);
+      expect(entries[k + 1]?.record!.status, `${runnerId} was not killed mid-work on ${invocationId}`).toBe(
+        S.RUNNING_RECOVERY,
+      );
     }
     expect([...recoveredFrom.keys()].sort()).toEqual([...killedAt.keys()].sort());
     // The slow runners, kept alive by heartbeats alone, finished runs longer than the dead-runner limit.

@@ -32,7 +32,11 @@ describe.each(protocols)("unary RPCs over %s", (protocol) => {
     expect(registered.record?.runnerId).toBeUndefined();
     expect(registered.previousStatus).toBeUndefined();
     const pending = await client.transition({ invocationId: inv, status: S.PENDING, runnerId: "r1" });
-    expect(pending.record).toMatchObject({ status: S.PENDING, runnerId: "r1", revision: registered.record!.revision + 1n });
+    expect(pending.record).toMatchObject({
+      status: S.PENDING,
+      runnerId: "r1",
+      revision: registered.record!.revision + 1n,
+    });
     expect(pending.previousStatus).toBe(S.REGISTERED);
     await client.transition({ invocationId: inv, status: S.RUNNING, runnerId: "r1" });
     const done = await client.transition({ invocationId: inv, status: S.SUCCESS, runnerId: "r1" });
@@ -64,7 +68,11 @@ describe.each(protocols)("unary RPCs over %s", (protocol) => {
       from: "INVOCATION_STATUS_REGISTERED",
       to: "INVOCATION_STATUS_RUNNING",
     });
-    const allowed = ["INVOCATION_STATUS_PENDING", "INVOCATION_STATUS_CONCURRENCY_CONTROLLED", "INVOCATION_STATUS_CONCURRENCY_CONTROLLED_FINAL"];
+    const allowed = [
+      "INVOCATION_STATUS_PENDING",
+      "INVOCATION_STATUS_CONCURRENCY_CONTROLLED",
+      "INVOCATION_STATUS_CONCURRENCY_CONTROLLED_FINAL",
+    ];
     expect(info.metadata.allowed!.split(",").sort()).toEqual([...allowed].sort());
     const failure = error.findDetails(PreconditionFailureSchema)[0]!;
     expect(failure.violations.map((v) => v.subject).sort()).toEqual([...allowed].sort());
@@ -116,7 +124,10 @@ describe.each(protocols)("unary RPCs over %s", (protocol) => {
     { name: "an UNSPECIFIED status", request: { invocationId: "ok", status: S.UNSPECIFIED } },
     { name: "an unknown status number 99", request: { invocationId: "ok", status: 99 as S } },
     { name: "an empty runner id", request: { invocationId: "ok", status: S.REGISTERED, runnerId: "" } },
-    { name: "a 100 KB runner id", request: { invocationId: "ok", status: S.REGISTERED, runnerId: "r".repeat(100_000) } },
+    {
+      name: "a 100 KB runner id",
+      request: { invocationId: "ok", status: S.REGISTERED, runnerId: "r".repeat(100_000) },
+    },
     { name: "a 1 KB task id", request: { invocationId: "ok", status: S.REGISTERED, taskId: "t".repeat(1024) } },
   ];
   for (const c of badRequests) {
@@ -161,9 +172,12 @@ describe.each(protocols)("unary RPCs over %s", (protocol) => {
     expect([...running.allowedTransitions].sort()).toEqual(
       [S.PAUSED, S.KILLED, S.RETRY, S.SUCCESS, S.FAILED, S.RUNNING_RECOVERY].sort(),
     );
-    expect(definitions.filter((d) => d.isFinal).map((d) => d.status).sort()).toEqual(
-      [S.CONCURRENCY_CONTROLLED_FINAL, S.SUCCESS, S.FAILED].sort(),
-    );
+    expect(
+      definitions
+        .filter((d) => d.isFinal)
+        .map((d) => d.status)
+        .sort(),
+    ).toEqual([S.CONCURRENCY_CONTROLLED_FINAL, S.SUCCESS, S.FAILED].sort());
   });
 });
 
@@ -193,7 +207,9 @@ describe("ListAvailableForRun", () => {
   test("page_size 0 means 100 and sizes above 1000 are served as 1000", async () => {
     const task = "big-task";
     await Promise.all(
-      Array.from({ length: 1005 }, (_, i) => client().transition({ invocationId: `big-${i}`, status: S.REGISTERED, taskId: task })),
+      Array.from({ length: 1005 }, (_, i) =>
+        client().transition({ invocationId: `big-${i}`, status: S.REGISTERED, taskId: task }),
+      ),
     );
     expect((await client().listAvailableForRun({ taskId: task })).records).toHaveLength(100);
     const max = await client().listAvailableForRun({ taskId: task, pageSize: 5000 });
@@ -215,7 +231,8 @@ describe("ListAvailableForRun", () => {
   }
 
   test("a token used with another task_id is INVALID_ARGUMENT", async () => {
-    for (const inv of ["x1", "x2"]) await client().transition({ invocationId: inv, status: S.REGISTERED, taskId: "tx" });
+    for (const inv of ["x1", "x2"])
+      await client().transition({ invocationId: inv, status: S.REGISTERED, taskId: "tx" });
     const page = await client().listAvailableForRun({ pageSize: 1, taskId: "tx" });
     await expectRpcError(
       client().listAvailableForRun({ pageSize: 1, taskId: "other", pageToken: page.nextPageToken }),

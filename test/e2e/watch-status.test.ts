@@ -87,14 +87,44 @@ describe.each(["grpc", "connect", "grpcWeb"] as const)("WatchStatus over %s", (p
     await lifecycle(client, "f-2", "r-f2", "task-f");
     await lifecycle(client, "f-3", "r-f1", "task-g");
     const cases: Array<{ request: WatchRequest; expected: Array<[string, S]> }> = [
-      { request: { invocationIds: ["f-2"] }, expected: [["f-2", S.REGISTERED], ["f-2", S.PENDING], ["f-2", S.RUNNING], ["f-2", S.SUCCESS]] },
-      { request: { statuses: [S.SUCCESS] }, expected: [["f-1", S.SUCCESS], ["f-2", S.SUCCESS], ["f-3", S.SUCCESS]] },
+      {
+        request: { invocationIds: ["f-2"] },
+        expected: [
+          ["f-2", S.REGISTERED],
+          ["f-2", S.PENDING],
+          ["f-2", S.RUNNING],
+          ["f-2", S.SUCCESS],
+        ],
+      },
+      {
+        request: { statuses: [S.SUCCESS] },
+        expected: [
+          ["f-1", S.SUCCESS],
+          ["f-2", S.SUCCESS],
+          ["f-3", S.SUCCESS],
+        ],
+      },
       // The SUCCESS change has no owner any more; its previous owner was the runner.
-      { request: { runnerId: "r-f2" }, expected: [["f-2", S.PENDING], ["f-2", S.RUNNING], ["f-2", S.SUCCESS]] },
-      { request: { taskId: "task-g", statuses: [S.REGISTERED, S.RUNNING] }, expected: [["f-3", S.REGISTERED], ["f-3", S.RUNNING]] },
+      {
+        request: { runnerId: "r-f2" },
+        expected: [
+          ["f-2", S.PENDING],
+          ["f-2", S.RUNNING],
+          ["f-2", S.SUCCESS],
+        ],
+      },
+      {
+        request: { taskId: "task-g", statuses: [S.REGISTERED, S.RUNNING] },
+        expected: [
+          ["f-3", S.REGISTERED],
+          ["f-3", S.RUNNING],
+        ],
+      },
     ];
     for (const c of cases) {
-      const events = await collect(client, { ...c.request, startRevision: start }, (e) => e.some((x) => x.event.case === "progress"));
+      const events = await collect(client, { ...c.request, startRevision: start }, (e) =>
+        e.some((x) => x.event.case === "progress"),
+      );
       expect(changes(events).map((x) => [x.record!.invocationId, x.record!.status])).toEqual(c.expected);
     }
   });
@@ -113,7 +143,11 @@ describe.each(["grpc", "connect", "grpcWeb"] as const)("WatchStatus over %s", (p
   ];
   for (const c of badWatches) {
     test(`${c.name} is INVALID_ARGUMENT`, async () => {
-      await expectRpcError(collect(client, c.request, () => true), Code.InvalidArgument, "INVALID_ARGUMENT");
+      await expectRpcError(
+        collect(client, c.request, () => true),
+        Code.InvalidArgument,
+        "INVALID_ARGUMENT",
+      );
     });
   }
 });
@@ -122,10 +156,9 @@ describe("watch limits and shutdown", () => {
   test("a slow watcher is cut off with RESOURCE_EXHAUSTED naming the last revision sent, and resumes losing nothing", async () => {
     const server = await startTestServer({ store: "memory", watchBufferLimit: 50 });
     const raw = createGrpcJsClient(server.server.grpcAddress);
-    const call = (raw as unknown as Record<string, (r: unknown) => grpc.ClientReadableStream<WatchStatusResponse>>).watchStatus!.call(
-      raw,
-      { startRevision: 1n },
-    );
+    const call = (
+      raw as unknown as Record<string, (r: unknown) => grpc.ClientReadableStream<WatchStatusResponse>>
+    ).watchStatus!.call(raw, { startRevision: 1n });
     const received: number[] = [];
     call.on("data", (m: WatchStatusResponse) => {
       if (m.event.case === "change") received.push(Number(m.event.value.record!.revision));
@@ -152,7 +185,11 @@ describe("watch limits and shutdown", () => {
     await vi.waitFor(() => expect(received.at(-1)).toBe(lastSent));
     expect(received).toEqual(Array.from({ length: lastSent }, (_, i) => i + 1));
     expect(lastSent).toBeLessThan(total);
-    const rest = await collect(server.grpc, { startRevision: BigInt(lastSent + 1) }, (e) => changes(e).length >= total - lastSent);
+    const rest = await collect(
+      server.grpc,
+      { startRevision: BigInt(lastSent + 1) },
+      (e) => changes(e).length >= total - lastSent,
+    );
     expect([...received, ...revisionsOf(rest)]).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     raw.close();
     await server.close();
@@ -180,5 +217,4 @@ describe("watch limits and shutdown", () => {
     expect(revisionsOf(await watching)).toEqual([3]);
     await server.close();
   });
-
 });

@@ -33,7 +33,12 @@ export function killRunning(children: readonly ChildProcess[]): void {
 }
 
 /** Poll until `condition` holds; fail with `what()` after `timeoutMs`. */
-export async function waitUntil(condition: () => boolean, timeoutMs: number, what: () => string, pollMs = 20): Promise<void> {
+export async function waitUntil(
+  condition: () => boolean,
+  timeoutMs: number,
+  what: () => string,
+  pollMs = 20,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);

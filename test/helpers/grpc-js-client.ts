@@ -1,9 +1,20 @@
-import { fromBinary, toBinary, type DescMessage, type MessageInitShape, type MessageShape, create } from "@bufbuild/protobuf";
+import {
+  fromBinary,
+  toBinary,
+  type DescMessage,
+  type MessageInitShape,
+  type MessageShape,
+  create,
+} from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
 import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
 import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
-import { ErrorInfoSchema, PreconditionFailureSchema, BadRequestSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
+import {
+  ErrorInfoSchema,
+  PreconditionFailureSchema,
+  BadRequestSchema,
+} from "../../gen/ts/google/rpc/error_details_pb.js";
 
 function serializer(schema: DescMessage) {
   return (message: unknown) => Buffer.from(toBinary(schema, create(schema, message as never)));
@@ -55,7 +66,8 @@ export function unary<O extends DescMessage>(
 /** The details a grpc-js error carries in grpc-status-details-bin, decoded. */
 export function errorDetails(error: grpc.ServiceError) {
   const raw = error.metadata?.get("grpc-status-details-bin")[0];
-  if (raw === undefined) return { errorInfo: undefined, preconditionFailure: undefined, badRequest: undefined, code: undefined };
+  if (raw === undefined)
+    return { errorInfo: undefined, preconditionFailure: undefined, badRequest: undefined, code: undefined };
   const status = fromBinary(StatusSchema, raw as Buffer);
   const find = <D extends DescMessage>(schema: D) =>
     status.details.map((any) => anyUnpack(any, schema)).find((m) => m !== undefined);

@@ -34,8 +34,20 @@ export async function startServerProcess(flags: string[], options: ServerProcess
     process.execPath,
     // Recovery is off unless a test asks for it (a later flag wins), so slow machines do not trip it.
     [
-      ...nodeFlags, "--import", "tsx", "src/cli/main.ts", "serve", "--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0",
-      "--max-pending-seconds", "3600", "--runner-dead-after-seconds", "3600", ...flags,
+      ...nodeFlags,
+      "--import",
+      "tsx",
+      "src/cli/main.ts",
+      "serve",
+      "--listen",
+      "127.0.0.1:0",
+      "--http-listen",
+      "127.0.0.1:0",
+      "--max-pending-seconds",
+      "3600",
+      "--runner-dead-after-seconds",
+      "3600",
+      ...flags,
     ],
     { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );

@@ -34,7 +34,9 @@ export function locateToolchain(): Toolchain {
   // Importing, not just finding the file: a half-made venv would fail later, less clearly.
   const python = spawnSync(VENV_PYTHON, ["-c", "import grpc, grpc_status, pytest"], { stdio: "ignore" });
   if (python.status !== 0) {
-    missing.push(`the Python venv ${VENV_PYTHON} with grpcio, grpcio-status and pytest (bash scripts/install-tools.sh installs it)`);
+    missing.push(
+      `the Python venv ${VENV_PYTHON} with grpcio, grpcio-status and pytest (bash scripts/install-tools.sh installs it)`,
+    );
   }
   if (spawnSync("go", ["version"], { stdio: "ignore" }).status !== 0) {
     missing.push("`go` on PATH (install Go >= 1.24; bash scripts/install-tools.sh needs it too)");

@@ -60,7 +60,9 @@ export async function connectRedis(url: string): Promise<RedisConnection> {
       Promise.race([command, lost.promise]).catch((error: unknown) => {
         // ioredis refuses commands while it is disconnected (no offline queue): Redis is unreachable.
         if (error instanceof StoreUnavailableError || client.status === "ready") throw error;
-        throw new StoreUnavailableError(`Redis at ${url} is unreachable (${(error as Error).message})`, { cause: error });
+        throw new StoreUnavailableError(`Redis at ${url} is unreachable (${(error as Error).message})`, {
+          cause: error,
+        });
       }),
     close: () => client.disconnect(),
   };

@@ -8,7 +8,13 @@ import { startChangeReader } from "./change-reader.js";
 import { connectRedis, type RedisConnection } from "./redis-connection.js";
 import { definitionsHash } from "./definitions-hash.js";
 import { DEFAULT_REDIS_PREFIX, redisKeys, type RedisKeys } from "./keys.js";
-import { changeFromFields, changesFromReply, recordFromReply, revisionOfEntry, type RecordReply } from "./script-replies.js";
+import {
+  changeFromFields,
+  changesFromReply,
+  recordFromReply,
+  revisionOfEntry,
+  type RecordReply,
+} from "./script-replies.js";
 import { defineStoreScripts } from "./store-scripts.js";
 
 /** Options of the Redis store. */
@@ -50,7 +56,10 @@ export class RedisEvictionPolicyError extends Error {
  * Check that Redis keeps what it is given, write the state machine for the scripts and read where
  * the shared state is: the last revision given and the oldest one kept.
  */
-async function prepareRedis({ client, send }: RedisConnection, keys: RedisKeys): Promise<{ revision: number; oldest: number }> {
+async function prepareRedis(
+  { client, send }: RedisConnection,
+  keys: RedisKeys,
+): Promise<{ revision: number; oldest: number }> {
   let policy: string | undefined;
   try {
     [, policy] = (await send(client.config("GET", "maxmemory-policy"))) as string[];
@@ -125,7 +134,14 @@ export async function createRedisStore(url: string, options: RedisStoreOptions =
         const reason = abandonedReason(record, policy, nowMs, lastSeen === null ? undefined : Number(lastSeen));
         if (reason === undefined) continue;
         const [recovering, rerouted] = recoveryCommands(record, reason);
-        args.push(record.invocationId, String(record.revision), lastSeen ?? "", reason, recovering!.status, rerouted!.status);
+        args.push(
+          record.invocationId,
+          String(record.revision),
+          lastSeen ?? "",
+          reason,
+          recovering!.status,
+          rerouted!.status,
+        );
       }
       const changes = args.length === 0 ? [] : await committed(await run("recover", clock(), ...args));
       made.push(...changes);

@@ -12,7 +12,14 @@ function statusFrom(value: string): InvocationStatus {
 }
 
 /** The record of a script reply (or of HMGET s o t r k with the id in front). */
-export function recordFromReply([invocationId, status, runnerId, timestamp, revision, taskId]: RecordReply): StoredRecord {
+export function recordFromReply([
+  invocationId,
+  status,
+  runnerId,
+  timestamp,
+  revision,
+  taskId,
+]: RecordReply): StoredRecord {
   return {
     invocationId,
     status: statusFrom(status),
@@ -36,14 +43,30 @@ export function changeFromFields(revision: number, fields: string[]): StoredChan
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const value = fields[i + 1]!;
     switch (fields[i]) {
-      case "i": invocationId = value; break;
-      case "s": status = value; break;
-      case "o": runnerId = value; break;
-      case "t": timestamp = Number(value); break;
-      case "k": taskId = value; break;
-      case "p": previousStatus = statusFrom(value); break;
-      case "q": previousRunnerId = value; break;
-      case "w": reason = value; break;
+      case "i":
+        invocationId = value;
+        break;
+      case "s":
+        status = value;
+        break;
+      case "o":
+        runnerId = value;
+        break;
+      case "t":
+        timestamp = Number(value);
+        break;
+      case "k":
+        taskId = value;
+        break;
+      case "p":
+        previousStatus = statusFrom(value);
+        break;
+      case "q":
+        previousRunnerId = value;
+        break;
+      case "w":
+        reason = value;
+        break;
       // "x", the request id that made the change, is only for compaction.
     }
   }
