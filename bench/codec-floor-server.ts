@@ -1,14 +1,14 @@
-import * as grpc from "@grpc/grpc-js";
 import { fromBinary } from "@bufbuild/protobuf";
-import { HealthImplementation } from "grpc-health-check";
 import { timestampNow } from "@bufbuild/protobuf/wkt";
+import * as grpc from "@grpc/grpc-js";
+import { HealthImplementation } from "grpc-health-check";
 import {
   InvocationStatus,
   StatusService,
-  TransitionRequestSchema,
-  TransitionResponseSchema,
   type TransitionRequest,
+  TransitionRequestSchema,
   type TransitionResponse,
+  TransitionResponseSchema,
 } from "../gen/ts/pynenc/status/v1/status_pb.js";
 import { encodeMessage } from "../src/server/grpc-handlers.js";
 import { createGrpcServer, listenInsecure } from "../src/server/grpc-server.js";

@@ -1,7 +1,7 @@
-import { execFileSync, execFile } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { readFileSync } from "node:fs";
 
 /** CPU seconds (user + system) a process has used so far, from /proc. */
 export function processCpuSeconds(pid: number): number {

@@ -1,20 +1,20 @@
 import { fork, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { startRedisServer } from "../test/helpers/redis-server.js";
 import { REPO_ROOT, startServerProcess } from "../test/helpers/server-process.js";
-import { benchRecoveryScan } from "./recovery-scan.js";
 import {
   buildLoadgen,
+  type LoadgenRun,
+  type LoadResult,
   processCpuSeconds,
   runLoadgen,
   sumResults,
-  type LoadgenRun,
-  type LoadResult,
 } from "./loadgen.js";
+import { benchRecoveryScan } from "./recovery-scan.js";
 
 /**
  * `npm run bench [-- FILTER]`: server CPU per call of Transition against a no-op call (the
@@ -130,7 +130,7 @@ async function measureAgainstNoop(pids: number[], target: string, inFlight: numb
 async function benchAgainstNoop(name: string, pids: number[], target: string, redisPid?: number): Promise<void> {
   console.log(`\n### ${name}\n`);
   console.log(
-    redisPid === undefined ? TABLE_HEADER : TABLE_HEADER.replace("|\n", "| redis-server CPU µs/call |\n") + "---|",
+    redisPid === undefined ? TABLE_HEADER : `${TABLE_HEADER.replace("|\n", "| redis-server CPU µs/call |\n")}---|`,
   );
   for (const inFlight of IN_FLIGHT) {
     const { baseline, moved, redisCpu } = await measureAgainstNoop(pids, target, inFlight, redisPid);

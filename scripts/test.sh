@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The whole test suite: tools, lint and generated-code checks, then every vitest suite
-# (TypeScript, Python, Go and grpcurl clients against real servers). Ends with one plain line
-# "tests: N passed, N failed, N skipped" for CI to read.
+# The whole test suite: tools, type check, format and lint, generated-code checks, then every
+# vitest suite (TypeScript, Python, Go and grpcurl clients against real servers). Ends with one
+# plain line "tests: N passed, N failed, N skipped" for CI to read.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/install-tools.sh
 npx --no-install tsc -p .
+# Formatting and lint (biome): a new violation fails the run; `npm run format` fixes most.
+npx --no-install biome ci --error-on-warnings .
 bash scripts/check-generated.sh
 REPORT="$ROOT/.tools/vitest-report.json"
 rm -f "$REPORT"

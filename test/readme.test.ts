@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { stateDiagramMermaid } from "../src/core/index.js";
 import { SERVE_HELP } from "../src/cli/serve-command.js";
+import { stateDiagramMermaid } from "../src/core/index.js";
 import { README } from "./helpers/readme.js";
 import { REPO_ROOT } from "./helpers/server-process.js";
 

@@ -1,10 +1,10 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ALL_STATUSES, InvocationStatus as S, statusRecordTransition, createStatusRecord } from "../src/core/index.js";
+import { ALL_STATUSES, createStatusRecord, InvocationStatus as S, statusRecordTransition } from "../src/core/index.js";
 import type { StatusStore, StoredChange } from "../src/store/index.js";
 import { redisKeys } from "../src/store/redis/keys.js";
 import { createRedisStore, RedisEvictionPolicyError } from "../src/store/redis/redis-store.js";
-import { redisServerAvailable, startRedisServer, type RedisServer } from "./helpers/redis-server.js";
+import { type RedisServer, redisServerAvailable, startRedisServer } from "./helpers/redis-server.js";
 import { describeStoreContract } from "./store-contract.js";
 
 const available = redisServerAvailable();
@@ -111,7 +111,7 @@ describe.runIf(available)("redis store", () => {
       expect(order[2]).toEqual(order[0]);
       expect(seen[1]).toEqual(seen[0]);
     } finally {
-      unsubscribe.forEach((u) => u());
+      for (const u of unsubscribe) u();
       await closeAll(stores);
     }
   });

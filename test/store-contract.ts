@@ -1,21 +1,21 @@
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import {
-  InvocationStatus as S,
   InvocationStatusOwnershipError,
   InvocationStatusTransitionError,
+  InvocationStatus as S,
 } from "../src/core/index.js";
 import {
   InvocationNotFoundError,
   RequestIdReusedError,
   RevisionCompactedError,
   RevisionMismatchError,
-  watchChanges,
-  WatcherTooSlowError,
   type StatusStore,
   type StoredChange,
   type TransitionCommand,
   type WatchEvent,
+  WatcherTooSlowError,
   type WatchOptions,
+  watchChanges,
 } from "../src/store/index.js";
 
 /** A fresh, empty store per test, on the given clock. */

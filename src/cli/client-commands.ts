@@ -1,7 +1,7 @@
-import { toJsonString, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
-import { createClient, type Client } from "@connectrpc/connect";
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { type DescMessage, type MessageShape, toJsonString } from "@bufbuild/protobuf";
+import { type Client, createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import { UsageError } from "./cli-error.js";
 import { parseStatusArgument } from "./status-argument.js";

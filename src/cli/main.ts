@@ -1,10 +1,10 @@
 import { describeError, UsageError } from "./cli-error.js";
 import {
+  type ClientCommand,
   createStatusClient,
   getCommand,
   listAvailableCommand,
   transitionCommand,
-  type ClientCommand,
 } from "./client-commands.js";
 import { runRender } from "./render-command.js";
 import { runServe, SERVE_HELP } from "./serve-command.js";

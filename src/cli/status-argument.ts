@@ -1,4 +1,4 @@
-import { InvocationStatus, InvocationStatusSchema } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import { type InvocationStatus, InvocationStatusSchema } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import { UsageError } from "./cli-error.js";
 
 const PREFIX = "INVOCATION_STATUS_";

@@ -1,12 +1,11 @@
-import { Code, ConnectError } from "@connectrpc/connect";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import { StatusService, type WatchStatusRequestSchema } from "../../gen/ts/pynenc/status/v1/status_pb.js";
-import { describeError } from "./cli-error.js";
-import { SERVER_FLAG, printJson, type ClientCommand, type StatusClient } from "./client-commands.js";
 import { parseArgs } from "node:util";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { StatusService, type WatchStatusRequestSchema } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import { describeError, UsageError } from "./cli-error.js";
+import { type ClientCommand, printJson, SERVER_FLAG, type StatusClient } from "./client-commands.js";
 import { parseStatusArgument } from "./status-argument.js";
-import { UsageError } from "./cli-error.js";
 
 // Errors after which the same watch, resumed from the last revision, can go on.
 const RESUMABLE = new Set([Code.Unavailable, Code.ResourceExhausted, Code.Internal, Code.Unknown, Code.Aborted]);

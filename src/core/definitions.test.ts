@@ -3,10 +3,10 @@ import {
   PYNENC_STATUS_DEFINITIONS,
   STATUS_CONFIG,
   StatusConfiguration,
-  StatusDefinitionError,
-  validateDefinitions,
   type StatusDefinition,
+  StatusDefinitionError,
   type StatusDefinitionTable,
+  validateDefinitions,
 } from "./definitions.js";
 import { InvocationStatus } from "./invocation-status.js";
 

@@ -1,23 +1,23 @@
 import { describe, expect, test } from "vitest";
 import {
-  InvocationStatusError,
-  InvocationStatusOwnershipError,
-  InvocationStatusTransitionError,
-  StatusDefinitionError,
   canTransitionTo,
   computeNewOwner,
   createStatusRecord,
   getAvailableForRunStatuses,
   getFinalStatuses,
   getStatusDefinition,
+  type InvocationStatus,
+  InvocationStatusError,
+  InvocationStatusOwnershipError,
+  type InvocationStatusRecord,
+  InvocationStatusTransitionError,
   isAvailableForRun,
   isFinal,
   parseInvocationStatus,
+  StatusDefinitionError,
   statusRecordTransition,
   validateOwnership,
   validateTransition,
-  type InvocationStatus,
-  type InvocationStatusRecord,
 } from "./index.js";
 
 // An independent transcription of SPEC.md section 1, row for row, as plain strings. It is the

@@ -1,9 +1,9 @@
 import { describe, expect, test } from "vitest";
 import { ALL_STATUSES, InvocationStatus } from "./invocation-status.js";
 import {
-  StatusRecordJsonError,
   createStatusRecord,
   parseTimestamp,
+  StatusRecordJsonError,
   statusRecordFromJson,
   statusRecordToJson,
 } from "./status-record.js";

@@ -1,4 +1,4 @@
-import { InvocationStatus, parseInvocationStatus } from "./invocation-status.js";
+import { type InvocationStatus, parseInvocationStatus } from "./invocation-status.js";
 
 /** Immutable record combining a status with its owner (pynenc's InvocationStatusRecord). */
 export interface InvocationStatusRecord {

@@ -1,4 +1,4 @@
-import { fromBinary, toBinary, type DescMessage, type DescService } from "@bufbuild/protobuf";
+import { type DescMessage, type DescService, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type * as grpc from "@grpc/grpc-js";
 import { connectErrorFrom, invalidArgument } from "../service/errors.js";
 import type { RpcContext, StatusServiceHandlers } from "../service/status-service.js";

@@ -1,12 +1,12 @@
 import * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
 import { HealthImplementation } from "grpc-health-check";
-import { file_pynenc_status_v1_status, StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import { file_google_rpc_error_details } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { file_google_rpc_status } from "../../gen/ts/google/rpc/status_pb.js";
 import { file_grpc_reflection_v1_reflection } from "../../gen/ts/grpc/reflection/v1/reflection_pb.js";
 import { file_grpc_reflection_v1alpha_reflection } from "../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js";
 import { file_health_v1_health } from "../../gen/ts/health/v1/health_pb.js";
+import { file_pynenc_status_v1_status, StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import type { StatusServiceHandlers } from "../service/status-service.js";
 import { grpcServiceFromHandlers } from "./grpc-handlers.js";
 import type { Logger } from "./logger.js";

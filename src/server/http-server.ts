@@ -1,6 +1,6 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { cors as connectCors, type ConnectRouter } from "@connectrpc/connect";
+import { type ConnectRouter, cors as connectCors } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import type { StatusServiceHandlers } from "../service/status-service.js";

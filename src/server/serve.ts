@@ -1,11 +1,11 @@
+import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import { createStatusService } from "../service/status-service.js";
 import { openStore, type RecoveryPolicy, type RetentionPolicy, type StatusStore } from "../store/index.js";
-import { startMaintenance } from "./maintenance.js";
 import { formatAddress, parseListenAddress } from "./address.js";
 import { createGrpcServer } from "./grpc-server.js";
 import { createHttpServer } from "./http-server.js";
 import type { Logger } from "./logger.js";
-import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import { startMaintenance } from "./maintenance.js";
 
 /** Options of a running server (the flags of `pynenc-status serve`). */
 export interface ServeOptions {

@@ -1,21 +1,21 @@
 import { create } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import {
-  InvocationStatus as ProtoStatus,
   InvocationStatusSchema,
+  InvocationStatus as ProtoStatus,
+  type StatusDefinition as ProtoStatusDefinition,
+  type StatusChange,
   StatusChangeSchema,
   StatusDefinitionSchema,
-  type StatusChange,
-  type StatusDefinition as ProtoStatusDefinition,
   type StatusRecord,
 } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import {
   ALL_STATUSES,
-  STATUS_CONFIG,
-  statusFlags,
   type InvocationStatus,
+  STATUS_CONFIG,
   type StatusDefinition,
   type StatusDefinitionTable,
+  statusFlags,
 } from "../core/index.js";
 import type { StoredChange, StoredRecord } from "../store/index.js";
 

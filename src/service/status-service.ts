@@ -1,35 +1,35 @@
 import { create } from "@bufbuild/protobuf";
-import { Code } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code } from "@connectrpc/connect";
 import {
-  ClaimAvailableResponseSchema,
-  DescribeStateMachineResponseSchema,
-  HeartbeatResponseSchema,
-  GetHistoryResponseSchema,
-  GetResponseSchema,
-  HistoryEntrySchema,
-  ListAvailableForRunResponseSchema,
-  WatchStatusResponseSchema,
-  WatchProgressSchema,
   type ClaimAvailableRequest,
   type ClaimAvailableResponse,
+  ClaimAvailableResponseSchema,
   type DescribeStateMachineRequest,
   type DescribeStateMachineResponse,
+  DescribeStateMachineResponseSchema,
   type GetHistoryRequest,
   type GetHistoryResponse,
+  GetHistoryResponseSchema,
   type GetRequest,
   type GetResponse,
+  GetResponseSchema,
   type HeartbeatRequest,
   type HeartbeatResponse,
+  HeartbeatResponseSchema,
+  HistoryEntrySchema,
   type ListAvailableForRunRequest,
   type ListAvailableForRunResponse,
+  ListAvailableForRunResponseSchema,
   type TransitionRequest,
   type TransitionResponse,
+  WatchProgressSchema,
   type WatchStatusRequest,
   type WatchStatusResponse,
+  WatchStatusResponseSchema,
 } from "../../gen/ts/pynenc/status/v1/status_pb.js";
-import { ALL_STATUSES, STATUS_CONFIG, InvocationStatus } from "../core/index.js";
-import { InvocationNotFoundError, watchChanges, type StatusStore, type StoredChange } from "../store/index.js";
+import { ALL_STATUSES, type InvocationStatus, STATUS_CONFIG } from "../core/index.js";
+import { InvocationNotFoundError, type StatusStore, type StoredChange, watchChanges } from "../store/index.js";
 import { connectErrorFrom, invalidArgument, statusError } from "./errors.js";
 import { pageTokenFromPosition, pageTokenToPosition } from "./page-token.js";
 import { changeToProto, definitionToProto, recordToProto, statusToProto } from "./proto-conversions.js";

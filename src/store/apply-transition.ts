@@ -1,7 +1,6 @@
-import { statusRecordTransition } from "../core/index.js";
+import { InvocationStatus, statusRecordTransition } from "../core/index.js";
 import { InvocationNotFoundError, RevisionMismatchError } from "./errors.js";
 import type { StoredChange, StoredRecord, TransitionCommand } from "./store.js";
-import { InvocationStatus } from "../core/index.js";
 
 /**
  * The store-independent part of one transition: check the command against the current record

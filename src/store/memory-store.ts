@@ -6,10 +6,10 @@ import {
   abandonedReason,
   claimCommand,
   purgeable,
+  type RequestLog,
   recoveryCommands,
   retainedFromRevision,
   transitionOnce,
-  type RequestLog,
 } from "./lifecycle.js";
 import type { StatusStore, StoredChange, StoredRecord, TransitionCommand } from "./store.js";
 

@@ -1,6 +1,6 @@
 import { createMemoryStore } from "./memory-store.js";
-import { createSqliteStore } from "./sqlite-store.js";
 import { createRedisStore } from "./redis/redis-store.js";
+import { createSqliteStore } from "./sqlite-store.js";
 import type { StatusStore } from "./store.js";
 
 /** A `--store` value that names no backend. */

@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { getFinalStatuses, isAvailableForRun, parseInvocationStatus, InvocationStatus } from "../core/index.js";
+import { getFinalStatuses, InvocationStatus, isAvailableForRun, parseInvocationStatus } from "../core/index.js";
 import { applyTransition, matchesRecordFilter } from "./apply-transition.js";
 import { createChangeFeed } from "./change-feed.js";
 import { RevisionCompactedError } from "./errors.js";
@@ -7,10 +7,10 @@ import {
   abandonedReason,
   claimCommand,
   purgeable,
+  type RequestLog,
   recoveryCommands,
   retainedFromRevision,
   transitionOnce,
-  type RequestLog,
 } from "./lifecycle.js";
 import { SQLITE_SCHEMA } from "./sqlite-schema.js";
 import type { StatusStore, StoredChange, StoredRecord, TransitionCommand } from "./store.js";
@@ -253,7 +253,10 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     revision = next;
     outcomes.forEach((outcome, i) => {
       const pending = group[i]!;
-      if ("error" in outcome) return pending.reject(outcome.error);
+      if ("error" in outcome) {
+        pending.reject(outcome.error);
+        return;
+      }
       for (const change of outcome.changes) feed.publish(change);
       pending.resolve(outcome.value);
     });

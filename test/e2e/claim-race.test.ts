@@ -1,13 +1,14 @@
 // With 50 runners claiming at once against 10,000 invocations, no invocation is claimed twice and
 // none is left behind: ClaimAvailable against a real SQLite server process, over 50 connections.
-import { Code, createClient, type Client } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type Client, Code, createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { InvocationStatus as S, StatusService, type StatusRecord } from "../../gen/ts/pynenc/status/v1/status_pb.js";
-import { startServerProcess, type ServerProcess } from "../helpers/server-process.js";
+import { InvocationStatus as S, type StatusRecord, StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import { type ServerProcess, startServerProcess } from "../helpers/server-process.js";
 import { expectRpcError } from "./rpc-errors.js";
 
 const COUNT = 10_000;

@@ -6,7 +6,7 @@ import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { stateDiagramDot, stateDiagramMermaid } from "../../src/core/index.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
-import { REPO_ROOT, startServerProcess, freePort } from "../helpers/server-process.js";
+import { freePort, REPO_ROOT, startServerProcess } from "../helpers/server-process.js";
 import { run } from "../helpers/toolchain.js";
 
 const CLI = ["--import", "tsx", "src/cli/main.ts"];

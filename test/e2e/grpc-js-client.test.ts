@@ -2,16 +2,16 @@ import * as grpc from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
-  InvocationStatus as S,
   type GetResponse,
+  InvocationStatus as S,
   type TransitionResponse,
 } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import {
   createGrpcJsClient,
   errorDetails,
+  type GrpcJsStatusClient,
   rawUnary,
   unary,
-  type GrpcJsStatusClient,
 } from "../helpers/grpc-js-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 

@@ -1,16 +1,17 @@
 // The Python and Go clients (examples/, gen/python, gen/go) against real server processes over
 // real sockets: the runners-and-watcher run with a restart, error details, and packaging.
-import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+
 import type { ChildProcess } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { jsonLines, killRunning, startCollectedProcess, waitUntil } from "../helpers/child-processes.js";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { InvocationStatus as S, StatusService, type HistoryEntry } from "../../gen/ts/pynenc/status/v1/status_pb.js";
-import { REPO_ROOT, startServerProcess, type ServerProcess, freePort } from "../helpers/server-process.js";
+import { type HistoryEntry, InvocationStatus as S, StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import { jsonLines, killRunning, startCollectedProcess, waitUntil } from "../helpers/child-processes.js";
+import { freePort, REPO_ROOT, type ServerProcess, startServerProcess } from "../helpers/server-process.js";
 import { assertToolchain, goBuild, locateToolchain, run, skipWithoutToolchain } from "../helpers/toolchain.js";
 
 const tools = locateToolchain();

@@ -2,8 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { readmeBlock } from "../helpers/readme.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { readmeBlock } from "../helpers/readme.js";
 import { REPO_ROOT } from "../helpers/server-process.js";
 import { locateToolchain, run, skipWithoutToolchain, VENV_PYTHON } from "../helpers/toolchain.js";
 

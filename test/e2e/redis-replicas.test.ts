@@ -1,17 +1,17 @@
-import * as grpc from "@grpc/grpc-js";
 import type { DescMessage, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
   ClaimAvailableResponseSchema,
-  InvocationStatus as S,
   ListAvailableForRunResponseSchema,
+  InvocationStatus as S,
   TransitionResponseSchema,
   type WatchStatusRequestSchema,
   type WatchStatusResponse,
 } from "../../gen/ts/pynenc/status/v1/status_pb.js";
-import { createGrpcJsClient, unary, type GrpcJsStatusClient } from "../helpers/grpc-js-client.js";
-import { redisServerAvailable, startRedisServer, type RedisServer } from "../helpers/redis-server.js";
-import { startServerProcess, type ServerProcess } from "../helpers/server-process.js";
+import { createGrpcJsClient, type GrpcJsStatusClient, unary } from "../helpers/grpc-js-client.js";
+import { type RedisServer, redisServerAvailable, startRedisServer } from "../helpers/redis-server.js";
+import { type ServerProcess, startServerProcess } from "../helpers/server-process.js";
 
 /** One change as a watcher saw it. */
 interface Seen {
@@ -56,6 +56,7 @@ function replicaClient(address: string) {
      */
     watch(
       request: MessageInitShape<typeof WatchStatusRequestSchema>,
+      // biome-ignore lint/suspicious/noConfusingVoidType: a callback that returns nothing keeps watching; only false ends it
       onEvent: (event: WatchStatusResponse) => boolean | void,
       signal: AbortSignal,
     ): Promise<void> {
@@ -234,7 +235,11 @@ describe.runIf(available)("three server replicas on one Redis", () => {
         if (records.length === 0) await new Promise((r) => setTimeout(r, 50));
         for (const record of records) await runIt(at, record.invocationId, runner);
       }
-    }).map((worker) => worker.catch((error: unknown) => void (failure ??= error)));
+    }).map((worker) =>
+      worker.catch((error: unknown) => {
+        failure ??= error;
+      }),
+    );
 
     // Mid-run, once recovery has run: kill -9 the replica that holds the recovery lease.
     const holder = await (async () => {

@@ -21,6 +21,12 @@ interface LiveHeap {
   readonly bytes: number;
 }
 
+/** The parts of a `.heapsnapshot` file that liveHeap reads. */
+interface HeapSnapshotFile {
+  readonly snapshot: { readonly meta: { readonly node_fields: string[] }; readonly node_count: number };
+  readonly nodes: number[];
+}
+
 /**
  * What the server's JavaScript heap holds after a full collection: node writes a heap snapshot on
  * SIGUSR2 (it collects garbage first), and we count its objects and their sizes. Unlike RSS, this
@@ -33,14 +39,14 @@ async function liveHeap(pid: number, snapshotDir: string): Promise<LiveHeap> {
     await new Promise((r) => setTimeout(r, 100));
     const written = readdirSync(snapshotDir).find((name) => name.endsWith(".heapsnapshot") && !before.has(name));
     if (written === undefined) continue;
-    let snapshot;
+    let snapshot: HeapSnapshotFile;
     try {
       snapshot = JSON.parse(readFileSync(join(snapshotDir, written), "utf8"));
     } catch {
       continue; // still being written
     }
-    const fields: string[] = snapshot.snapshot.meta.node_fields;
-    const nodes: number[] = snapshot.nodes;
+    const fields = snapshot.snapshot.meta.node_fields;
+    const nodes = snapshot.nodes;
     const sizeAt = fields.indexOf("self_size");
     let bytes = 0;
     for (let i = sizeAt; i < nodes.length; i += fields.length) bytes += nodes[i]!;

@@ -2,22 +2,23 @@
 // through 400 invocations of a SQLite server with fast recovery, while 5 of them are killed in the
 // middle of their work. Every invocation still reaches a final status through recovery, and no
 // invocation ever has two owners.
-import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+
 import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { jsonLines, killRunning, startCollectedProcess, waitUntil } from "../helpers/child-processes.js";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
-  InvocationStatus as S,
-  StatusService,
   type HistoryEntry,
+  InvocationStatus as S,
   type StatusRecord,
+  StatusService,
 } from "../../gen/ts/pynenc/status/v1/status_pb.js";
-import { REPO_ROOT, startServerProcess, type ServerProcess } from "../helpers/server-process.js";
+import { jsonLines, killRunning, startCollectedProcess, waitUntil } from "../helpers/child-processes.js";
+import { REPO_ROOT, type ServerProcess, startServerProcess } from "../helpers/server-process.js";
 import { assertToolchain, locateToolchain, skipWithoutToolchain } from "../helpers/toolchain.js";
 
 const COUNT = 400;
@@ -49,6 +50,8 @@ interface RunnerLine {
 const isEnd = (s: S) => s === S.SUCCESS || s === S.FAILED;
 const at = (e: HistoryEntry) => timestampMs(e.record!.timestamp!);
 const owner = (e: HistoryEntry) => e.record!.runnerId ?? null;
+/** The status of an entry that may not exist (before the first, after the last). */
+const statusOf = (e: HistoryEntry | undefined) => (e === undefined ? undefined : e.record!.status);
 
 /** Each run that ended (SUCCESS, FAILED or RETRY right after RUNNING) as "attempt|runner|final". */
 function runsEnded(entries: HistoryEntry[]): string[] {
@@ -56,7 +59,7 @@ function runsEnded(entries: HistoryEntry[]): string[] {
   let attempt = 0;
   entries.forEach((entry, i) => {
     const status = entry.record!.status;
-    if ([S.SUCCESS, S.FAILED, S.RETRY].includes(status) && entries[i - 1]?.record!.status === S.RUNNING) {
+    if ([S.SUCCESS, S.FAILED, S.RETRY].includes(status) && statusOf(entries[i - 1]) === S.RUNNING) {
       runs.push(`${attempt}|${owner(entries[i - 1]!)}|${S[status].toLowerCase()}`);
     }
     if (status === S.RETRY) attempt++;
@@ -217,11 +220,11 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
         entries.forEach((entry, k) => {
           const prev = entries[k - 1];
           const status = entry.record!.status;
-          expect(entry.previousStatus, where).toBe(prev?.record!.status ?? S.UNSPECIFIED);
+          expect(entry.previousStatus, where).toBe(statusOf(prev) ?? S.UNSPECIFIED);
           // Never two owners: the owner only changes hands through an entry with no owner.
           if (prev && owner(prev) !== null && owner(entry) !== null) expect(owner(entry), where).toBe(owner(prev));
           if (status === S.RUNNING) {
-            expect(prev?.record!.status, where).toBe(S.PENDING);
+            expect(statusOf(prev), where).toBe(S.PENDING);
             expect(owner(entry), where).toBe(owner(prev!));
           }
           // A killed runner changes nothing after its death.
@@ -231,7 +234,7 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
           if (status === S.RUNNING_RECOVERY || status === S.PENDING_RECOVERY) {
             const from = owner(prev!)!;
             expect(owner(entry), where).toBeNull();
-            expect(entries[k + 1]?.record!.status, where).toBe(S.REROUTED);
+            expect(statusOf(entries[k + 1]), where).toBe(S.REROUTED);
             expect(SLOW, `${where}: a runner that heartbeats was recovered`).not.toContain(from);
             if (status === S.RUNNING_RECOVERY) {
               runningRecoveries++;
@@ -267,7 +270,7 @@ describe.skipIf(skip)("soak: Python runners killed mid-work, recovery finishes e
       const { entries } = await client.getHistory({ invocationId });
       const k = entries.findIndex((e) => e.record!.revision === revision);
       expect(owner(entries[k]!)).toBe(runnerId);
-      expect(entries[k + 1]?.record!.status, `${runnerId} was not killed mid-work on ${invocationId}`).toBe(
+      expect(statusOf(entries[k + 1]), `${runnerId} was not killed mid-work on ${invocationId}`).toBe(
         S.RUNNING_RECOVERY,
       );
     }

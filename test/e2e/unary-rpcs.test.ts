@@ -1,7 +1,7 @@
-import { Code, type Client } from "@connectrpc/connect";
+import { type Client, Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ErrorInfoSchema, PreconditionFailureSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
-import { InvocationStatus as S, StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import { InvocationStatus as S, type StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 import { expectRpcError } from "./rpc-errors.js";
 
@@ -119,7 +119,7 @@ describe.each(protocols)("unary RPCs over %s", (protocol) => {
 
   const badRequests = [
     { name: "an empty invocation id", request: { invocationId: "", status: S.REGISTERED } },
-    { name: "a 513-byte invocation id", request: { invocationId: "é".repeat(256) + "x", status: S.REGISTERED } },
+    { name: "a 513-byte invocation id", request: { invocationId: `${"é".repeat(256)}x`, status: S.REGISTERED } },
     { name: "a 100 KB invocation id", request: { invocationId: "x".repeat(100_000), status: S.REGISTERED } },
     { name: "an UNSPECIFIED status", request: { invocationId: "ok", status: S.UNSPECIFIED } },
     { name: "an unknown status number 99", request: { invocationId: "ok", status: 99 as S } },

@@ -1,13 +1,13 @@
-import { Code, ConnectError, type Client } from "@connectrpc/connect";
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, test, vi } from "vitest";
+import type { WatchStatusRequestSchema } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import {
   InvocationStatus as S,
-  StatusService,
+  type StatusService,
   type WatchStatusResponse,
 } from "../../gen/ts/pynenc/status/v1/status_pb.js";
-import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { WatchStatusRequestSchema } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import { createGrpcJsClient, errorDetails } from "../helpers/grpc-js-client.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 import { expectRpcError } from "./rpc-errors.js";

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { REPO_ROOT } from "./server-process.js";
 
 /** A long-running child whose output is collected as it comes. */

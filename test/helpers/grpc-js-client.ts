@@ -1,20 +1,20 @@
 import {
-  fromBinary,
-  toBinary,
+  create,
   type DescMessage,
+  fromBinary,
   type MessageInitShape,
   type MessageShape,
-  create,
+  toBinary,
 } from "@bufbuild/protobuf";
 import { anyUnpack } from "@bufbuild/protobuf/wkt";
 import * as grpc from "@grpc/grpc-js";
-import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
-import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import {
+  BadRequestSchema,
   ErrorInfoSchema,
   PreconditionFailureSchema,
-  BadRequestSchema,
 } from "../../gen/ts/google/rpc/error_details_pb.js";
+import { StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
+import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 
 function serializer(schema: DescMessage) {
   return (message: unknown) => Buffer.from(toBinary(schema, create(schema, message as never)));

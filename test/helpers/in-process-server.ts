@@ -1,8 +1,8 @@
-import { createClient, type Client } from "@connectrpc/connect";
+import { type Client, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import { createLogger } from "../../src/server/logger.js";
-import { serve, type RunningServer, type ServeOptions } from "../../src/server/serve.js";
+import { type RunningServer, type ServeOptions, serve } from "../../src/server/serve.js";
 
 /** A server on real loopback sockets in this process, with a Connect client per protocol. */
 export interface TestServer {

@@ -1,4 +1,4 @@
-import { ALL_STATUSES, STATUS_CONFIG, statusFlags, type StatusConfiguration } from "../../core/index.js";
+import { ALL_STATUSES, STATUS_CONFIG, type StatusConfiguration, statusFlags } from "../../core/index.js";
 
 /**
  * The state machine as the scripts read it: status ("" for a new invocation) -> that status's

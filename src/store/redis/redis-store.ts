@@ -5,15 +5,15 @@ import { RevisionCompactedError } from "../errors.js";
 import { abandonedReason, recoveryCommands, requestFingerprint } from "../lifecycle.js";
 import type { RecordFilter, RecoveryPolicy, StatusStore, StoredChange, StoredRecord } from "../store.js";
 import { startChangeReader } from "./change-reader.js";
-import { connectRedis, type RedisConnection } from "./redis-connection.js";
 import { definitionsHash } from "./definitions-hash.js";
-import { DEFAULT_REDIS_PREFIX, redisKeys, type RedisKeys } from "./keys.js";
+import { DEFAULT_REDIS_PREFIX, type RedisKeys, redisKeys } from "./keys.js";
+import { connectRedis, type RedisConnection } from "./redis-connection.js";
 import {
   changeFromFields,
   changesFromReply,
+  type RecordReply,
   recordFromReply,
   revisionOfEntry,
-  type RecordReply,
 } from "./script-replies.js";
 import { defineStoreScripts } from "./store-scripts.js";
 

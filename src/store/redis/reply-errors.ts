@@ -1,9 +1,9 @@
 import {
   createStatusRecord,
+  type InvocationStatus,
   parseInvocationStatus,
   validateOwnership,
   validateTransition,
-  type InvocationStatus,
 } from "../../core/index.js";
 import { InvocationNotFoundError, RequestIdReusedError, RevisionMismatchError } from "../errors.js";
 

@@ -1,4 +1,4 @@
-import { parseInvocationStatus, type InvocationStatus } from "../../core/index.js";
+import { type InvocationStatus, parseInvocationStatus } from "../../core/index.js";
 import type { StoredChange, StoredRecord } from "../store.js";
 import { errorFromReply } from "./reply-errors.js";
 

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { scriptKeys, type RedisKeys } from "./keys.js";
+import { type RedisKeys, scriptKeys } from "./keys.js";
 import type { RedisConnection } from "./redis-connection.js";
 
 /** The scripts of the Redis store, one per operation (each file's header lists KEYS, ARGV, replies). */
