@@ -9,6 +9,18 @@ bash scripts/install-tools.sh
 npx --no-install tsc -p .
 # Formatting and lint (biome): a new violation fails the run; `npm run format` fixes most.
 npx --no-install biome ci --error-on-warnings .
+# The Python examples: ruff (pinned in requirements-tools.txt; ruff.toml). The Go programs: gofmt, go vet.
+.tools/venv/bin/ruff check .
+.tools/venv/bin/ruff format --check .
+for module in examples/go-watcher bench/loadgen; do
+  unformatted="$(gofmt -l "$module")"
+  if [ -n "$unformatted" ]; then
+    echo "gofmt would reformat (run gofmt -w):" >&2
+    echo "$unformatted" >&2
+    exit 1
+  fi
+  (cd "$module" && go vet ./...)
+done
 bash scripts/check-generated.sh
 REPORT="$ROOT/.tools/vitest-report.json"
 rm -f "$REPORT"

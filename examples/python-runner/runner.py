@@ -26,19 +26,22 @@ import json
 import sys
 import threading
 import time
-from typing import Callable, NamedTuple, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import NamedTuple, TypeVar
 
 import grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-
 from pynenc_status.v1 import status_pb2 as pb
 from pynenc_status.v1 import status_pb2_grpc
 
 T = TypeVar("T")
 S = pb.InvocationStatus
-FINALS = {S.INVOCATION_STATUS_SUCCESS: "success", S.INVOCATION_STATUS_FAILED: "failed",
-          S.INVOCATION_STATUS_RETRY: "retry"}
+FINALS = {
+    S.INVOCATION_STATUS_SUCCESS: "success",
+    S.INVOCATION_STATUS_FAILED: "failed",
+    S.INVOCATION_STATUS_RETRY: "retry",
+}
 MAX_RETRIES = 2  # so every invocation ends in success or failed after at most 3 runs
 CALL_TIMEOUT = 10.0
 BACKOFF = (0.1, 0.2, 0.5, 1.0, 2.0, 2.0, 2.0)  # ~8 s of retries on UNAVAILABLE
@@ -61,8 +64,7 @@ def error_details(err: grpc.RpcError) -> dict[str, object]:
             failure = error_details_pb2.PreconditionFailure()
             detail.Unpack(failure)
             out["allowed"] = [
-                {"type": v.type, "subject": v.subject, "description": v.description}
-                for v in failure.violations
+                {"type": v.type, "subject": v.subject, "description": v.description} for v in failure.violations
             ]
     return out
 
@@ -109,7 +111,7 @@ class Heartbeats:
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._loop, name="heartbeat", daemon=True)
 
-    def __enter__(self) -> Heartbeats:
+    def __enter__(self) -> Heartbeats:  # noqa: PYI034 (typing.Self needs Python 3.11; this runs on 3.10)
         self.thread.start()
         return self
 
@@ -131,8 +133,7 @@ class Heartbeats:
 
 
 class Runner:
-    def __init__(self, stub: status_pb2_grpc.StatusServiceStub, runner_id: str,
-                 work_seconds: float = 0.0) -> None:
+    def __init__(self, stub: status_pb2_grpc.StatusServiceStub, runner_id: str, work_seconds: float = 0.0) -> None:
         self.stub = stub
         self.runner_id = runner_id
         self.work_seconds = work_seconds
@@ -140,8 +141,7 @@ class Runner:
         self.use_request_id = True
 
     def transition(self, invocation_id: str, status: int, request_id: str) -> pb.TransitionResponse:
-        req = pb.TransitionRequest(invocation_id=invocation_id, status=status,
-                                   runner_id=self.runner_id)
+        req = pb.TransitionRequest(invocation_id=invocation_id, status=status, runner_id=self.runner_id)
         if self.use_request_id:
             req.request_id = request_id
         try:
@@ -200,8 +200,7 @@ class Runner:
             # Someone else moved it (e.g. a recovery); report and move on, as pynenc would.
             self.rejected("lost", inv, err)
             return None
-        return {"runner": self.runner_id, "invocation_id": inv, "final": FINALS[final],
-                "attempt": attempt}
+        return {"runner": self.runner_id, "invocation_id": inv, "final": FINALS[final], "attempt": attempt}
 
 
 class Source(NamedTuple):
@@ -211,28 +210,32 @@ class Source(NamedTuple):
     take(record): makes one of them this runner's PENDING invocation, False when another runner
     got it first.
     """
+
     fetch: Callable[[int], Sequence[pb.StatusRecord]]
     take: Callable[[pb.StatusRecord], bool]
 
 
 def listing(runner: Runner, page_size: int) -> Source:
     """List mode: a page of available invocations, each taken with a PENDING transition."""
+
     def fetch(_limit: int) -> Sequence[pb.StatusRecord]:
         req = pb.ListAvailableForRunRequest(page_size=page_size)
         return call(runner.stub.ListAvailableForRun, req).records
+
     return Source(fetch, runner.take)
 
 
 def claiming(runner: Runner, claim_batch: int) -> Source:
     """Claim mode: what ClaimAvailable hands over, already PENDING for this runner (never more
     than the runner will still run, so nothing it claims is left to recovery when it stops)."""
+
     def fetch(limit: int) -> Sequence[pb.StatusRecord]:
         return runner.claim(min(claim_batch, limit) if limit else claim_batch)
+
     return Source(fetch, lambda _record: True)
 
 
-def work(runner: Runner, source: Source, max_invocations: int, idle_exit_seconds: float,
-         poll_seconds: float) -> int:
+def work(runner: Runner, source: Source, max_invocations: int, idle_exit_seconds: float, poll_seconds: float) -> int:
     """Runs what the source gives until it has given nothing for idle_exit_seconds, or until
     max_invocations runs are done."""
     done = 0
@@ -267,13 +270,12 @@ def main() -> int:
     parser.add_argument("--idle-exit-seconds", type=float, default=5.0)
     parser.add_argument("--poll-seconds", type=float, default=0.1)
     parser.add_argument("--page-size", type=int, default=20, help="list mode: invocations per page")
-    parser.add_argument("--claim", action="store_true",
-                        help="take work with ClaimAvailable instead of listing and taking")
-    parser.add_argument("--claim-batch", type=int, default=5,
-                        help="claim mode: max_count of each ClaimAvailable")
+    parser.add_argument(
+        "--claim", action="store_true", help="take work with ClaimAvailable instead of listing and taking"
+    )
+    parser.add_argument("--claim-batch", type=int, default=5, help="claim mode: max_count of each ClaimAvailable")
     parser.add_argument("--heartbeat-seconds", type=float, default=1.0)
-    parser.add_argument("--work-seconds", type=float, default=0.0,
-                        help="time spent RUNNING before the final status")
+    parser.add_argument("--work-seconds", type=float, default=0.0, help="time spent RUNNING before the final status")
     args = parser.parse_args()
     if args.claim_batch < 1:
         parser.error("--claim-batch must be at least 1")

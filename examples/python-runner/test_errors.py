@@ -15,7 +15,6 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
-
 from pynenc_status.v1 import status_pb2 as pb
 from pynenc_status.v1 import status_pb2_grpc
 
@@ -23,7 +22,7 @@ TARGET = os.environ.get("PYNENC_STATUS_TARGET", "")
 pytestmark = pytest.mark.skipif(not TARGET, reason="PYNENC_STATUS_TARGET is not set")
 
 S = pb.InvocationStatus
-STATUS_NAMES = {n.removeprefix("INVOCATION_STATUS_").lower() for n in S.keys()} - {"unspecified"}
+STATUS_NAMES = {n.removeprefix("INVOCATION_STATUS_").lower() for n in S.keys()} - {"unspecified"}  # noqa: SIM118 (an enum wrapper is not iterable)
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +32,9 @@ def stub() -> Iterator[status_pb2_grpc.StatusServiceStub]:
         yield status_pb2_grpc.StatusServiceStub(channel)
 
 
-def transition(stub: status_pb2_grpc.StatusServiceStub, inv: str, status: int,
-               runner: str | None = None) -> pb.TransitionResponse:
+def transition(
+    stub: status_pb2_grpc.StatusServiceStub, inv: str, status: int, runner: str | None = None
+) -> pb.TransitionResponse:
     req = pb.TransitionRequest(invocation_id=inv, status=status, task_id="examples.test_errors")
     if runner is not None:
         req.runner_id = runner
@@ -47,8 +47,9 @@ def statuses_named(text: str) -> set[str]:
     return {w for w in words if w in STATUS_NAMES}
 
 
-def rpc_error_details(err: grpc.RpcError) -> tuple[error_details_pb2.ErrorInfo,
-                                                     error_details_pb2.PreconditionFailure | None]:
+def rpc_error_details(
+    err: grpc.RpcError,
+) -> tuple[error_details_pb2.ErrorInfo, error_details_pb2.PreconditionFailure | None]:
     """The ErrorInfo (required) and PreconditionFailure (optional) of an error."""
     status = rpc_status.from_call(err)
     assert status is not None, "no google.rpc.Status in grpc-status-details-bin"
@@ -85,8 +86,7 @@ def test_invalid_transition(stub: status_pb2_grpc.StatusServiceStub) -> None:
 
     assert failure is not None, "an invalid transition carries a PreconditionFailure"
     assert failure.violations
-    named = statuses_named(" ".join(f"{v.type} {v.subject} {v.description}"
-                                    for v in failure.violations))
+    named = statuses_named(" ".join(f"{v.type} {v.subject} {v.description}" for v in failure.violations))
     assert allowed <= named
 
     # A rejected request changes nothing.
@@ -96,17 +96,21 @@ def test_invalid_transition(stub: status_pb2_grpc.StatusServiceStub) -> None:
 
 OWNERSHIP_CASES = [
     # pending requires ownership: only its owner may move it on.
-    pytest.param([(S.INVOCATION_STATUS_PENDING, "owner")], S.INVOCATION_STATUS_RUNNING, "intruder",
-                 id="another runner moves a pending invocation"),
+    pytest.param(
+        [(S.INVOCATION_STATUS_PENDING, "owner")],
+        S.INVOCATION_STATUS_RUNNING,
+        "intruder",
+        id="another runner moves a pending invocation",
+    ),
     # pending acquires ownership, so a runner must be named to take it.
     pytest.param([], S.INVOCATION_STATUS_PENDING, None, id="pending without a runner"),
 ]
 
 
 @pytest.mark.parametrize(("setup", "status", "runner"), OWNERSHIP_CASES)
-def test_ownership_violation(stub: status_pb2_grpc.StatusServiceStub,
-                             setup: list[tuple[int, str]], status: int,
-                             runner: str | None) -> None:
+def test_ownership_violation(
+    stub: status_pb2_grpc.StatusServiceStub, setup: list[tuple[int, str]], status: int, runner: str | None
+) -> None:
     inv = f"py-errors-{uuid.uuid4()}"
     suffix = inv[-8:]  # unique runner ids, so the metadata check below means something
     transition(stub, inv, S.INVOCATION_STATUS_REGISTERED)
