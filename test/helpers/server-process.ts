@@ -25,19 +25,20 @@ export interface ServerProcessOptions {
   /** Flags for node itself, before the script (e.g. `--heapsnapshot-signal=SIGUSR2`). */
   readonly nodeFlags?: string[];
   readonly timeoutMs?: number;
+  /** Run the compiled `bin/pynenc-status.js` (dist/, from `npm run build`) instead of the sources through tsx. */
+  readonly compiled?: boolean;
 }
 
 /** Start `pynenc-status serve` with these extra flags and wait until both ports accept calls. */
 export async function startServerProcess(flags: string[], options: ServerProcessOptions = {}): Promise<ServerProcess> {
-  const { nodeFlags = [], timeoutMs = 20_000 } = options;
+  const { nodeFlags = [], timeoutMs = 20_000, compiled = false } = options;
+  const entry = compiled ? ["bin/pynenc-status.js"] : ["--import", "tsx", "src/cli/main.ts"];
   const child = spawn(
     process.execPath,
     // Recovery is off unless a test asks for it (a later flag wins), so slow machines do not trip it.
     [
       ...nodeFlags,
-      "--import",
-      "tsx",
-      "src/cli/main.ts",
+      ...entry,
       "serve",
       "--listen",
       "127.0.0.1:0",
