@@ -1,16 +1,20 @@
-import { type DescMessage, type DescService, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  type DescMessage,
+  type DescService,
+  fromBinary,
+  type Message,
+  type MessageShape,
+  toBinary,
+} from "@bufbuild/protobuf";
 import type * as grpc from "@grpc/grpc-js";
 import { connectErrorFrom, invalidArgument } from "../service/errors.js";
-import type { RpcContext, StatusServiceHandlers } from "../service/status-service.js";
+import { type BoundMethod, boundMethods, type ServiceHandlers } from "../service/service-handlers.js";
 import { grpcStatusFromConnectError } from "./grpc-status.js";
 import type { Logger } from "./logger.js";
 
-type UnaryHandler = (request: unknown, context: RpcContext) => Promise<unknown>;
-type StreamHandler = (request: unknown, context: RpcContext) => AsyncIterable<unknown>;
-
 const NEVER_ABORTED = new AbortController().signal;
 
-function decodeRequest(schema: DescMessage, bytes: Buffer): unknown {
+function decodeRequest(schema: DescMessage, bytes: Buffer): Message {
   try {
     return fromBinary(schema, bytes);
   } catch {
@@ -20,8 +24,8 @@ function decodeRequest(schema: DescMessage, bytes: Buffer): unknown {
 }
 
 /** A protobuf-es message as the Buffer grpc-js sends, without copying the encoded bytes. */
-export function encodeMessage(schema: DescMessage, message: unknown): Buffer {
-  const bytes = toBinary(schema, message as never);
+export function encodeMessage<D extends DescMessage>(schema: D, message: MessageShape<D>): Buffer {
+  const bytes = toBinary(schema, message);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -36,24 +40,25 @@ function toServiceError(error: unknown, logger: Logger): grpc.StatusObject {
  * handlers (so a bad message is INVALID_ARGUMENT, not INTERNAL) and an implementation that calls
  * the same handlers as the Connect router, with backpressure on streams.
  */
-export function grpcServiceFromHandlers(
-  service: DescService,
-  handlers: StatusServiceHandlers,
+export function grpcServiceFromHandlers<S extends DescService>(
+  service: S,
+  handlers: ServiceHandlers<S>,
   logger: Logger,
 ): { definition: grpc.ServiceDefinition; implementation: grpc.UntypedServiceImplementation } {
-  const definition: Record<string, grpc.MethodDefinition<Buffer, unknown>> = {};
+  const definition: Record<string, grpc.MethodDefinition<Buffer, Message>> = {};
   const implementation: grpc.UntypedServiceImplementation = {};
-  for (const method of service.methods) {
-    const streaming = method.methodKind === "server_streaming";
+  for (const bound of boundMethods(service, handlers)) {
+    const { method } = bound;
+    const streaming = bound.kind === "server_streaming";
     const output = method.output;
-    const encode = (message: unknown): Buffer => encodeMessage(output, message);
+    const encode = (message: Message): Buffer => encodeMessage(output, message);
     // Streams send the same message object to many watchers: encode it once for all of them.
-    const encoded = new WeakMap<object, Buffer>();
-    const encodeShared = (message: unknown): Buffer => {
-      let bytes = encoded.get(message as object);
+    const encoded = new WeakMap<Message, Buffer>();
+    const encodeShared = (message: Message): Buffer => {
+      let bytes = encoded.get(message);
       if (bytes === undefined) {
         bytes = encode(message);
-        encoded.set(message as object, bytes);
+        encoded.set(message, bytes);
       }
       return bytes;
     };
@@ -67,29 +72,37 @@ export function grpcServiceFromHandlers(
       responseSerialize: streaming ? encodeShared : encode,
       responseDeserialize: (bytes: Buffer) => fromBinary(output, bytes),
     };
-    const handler = (handlers as unknown as Record<string, UnaryHandler & StreamHandler>)[method.localName]!;
-    implementation[method.localName] = streaming
-      ? (call: grpc.ServerWritableStream<Buffer, unknown>) => void serveStream(method.input, handler, call, logger)
-      : (call: grpc.ServerUnaryCall<Buffer, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-          let request: unknown;
-          try {
-            request = decodeRequest(method.input, call.request);
-          } catch (error) {
-            return callback(toServiceError(error, logger));
-          }
-          handler(request, { signal: NEVER_ABORTED }).then(
-            (response) => callback(null, response),
-            (error: unknown) => callback(toServiceError(error, logger)),
-          );
-        };
+    implementation[method.localName] =
+      bound.kind === "server_streaming"
+        ? (call: grpc.ServerWritableStream<Buffer, Message>) => void serveStream(bound, call, logger)
+        : (call: grpc.ServerUnaryCall<Buffer, Message>, callback: grpc.sendUnaryData<Message>) =>
+            serveUnary(bound, call, callback, logger);
   }
   return { definition: definition as grpc.ServiceDefinition, implementation };
 }
 
+function serveUnary(
+  { method, handler }: Extract<BoundMethod, { kind: "unary" }>,
+  call: grpc.ServerUnaryCall<Buffer, Message>,
+  callback: grpc.sendUnaryData<Message>,
+  logger: Logger,
+): void {
+  let request: Message;
+  try {
+    request = decodeRequest(method.input, call.request);
+  } catch (error) {
+    callback(toServiceError(error, logger));
+    return;
+  }
+  handler(request, { signal: NEVER_ABORTED }).then(
+    (response) => callback(null, response),
+    (error: unknown) => callback(toServiceError(error, logger)),
+  );
+}
+
 async function serveStream(
-  input: DescMessage,
-  handler: StreamHandler,
-  call: grpc.ServerWritableStream<Buffer, unknown>,
+  { method, handler }: Extract<BoundMethod, { kind: "server_streaming" }>,
+  call: grpc.ServerWritableStream<Buffer, Message>,
   logger: Logger,
 ): Promise<void> {
   const controller = new AbortController();
@@ -106,7 +119,7 @@ async function serveStream(
       controller.signal.addEventListener("abort", done);
     });
   try {
-    const request = decodeRequest(input, call.request);
+    const request = decodeRequest(method.input, call.request);
     for await (const message of handler(request, { signal: controller.signal })) {
       if (controller.signal.aborted) break;
       if (!call.write(message)) await drained();

@@ -2,29 +2,15 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import {
-  type ClaimAvailableRequest,
-  type ClaimAvailableResponse,
   ClaimAvailableResponseSchema,
-  type DescribeStateMachineRequest,
-  type DescribeStateMachineResponse,
   DescribeStateMachineResponseSchema,
-  type GetHistoryRequest,
-  type GetHistoryResponse,
   GetHistoryResponseSchema,
-  type GetRequest,
-  type GetResponse,
   GetResponseSchema,
-  type HeartbeatRequest,
-  type HeartbeatResponse,
   HeartbeatResponseSchema,
   HistoryEntrySchema,
-  type ListAvailableForRunRequest,
-  type ListAvailableForRunResponse,
   ListAvailableForRunResponseSchema,
-  type TransitionRequest,
-  type TransitionResponse,
+  type StatusService,
   WatchProgressSchema,
-  type WatchStatusRequest,
   type WatchStatusResponse,
   WatchStatusResponseSchema,
 } from "../../gen/ts/pynenc/status/v1/status_pb.js";
@@ -33,6 +19,7 @@ import { InvocationNotFoundError, type StatusStore, type StoredChange, watchChan
 import { connectErrorFrom, invalidArgument, statusError } from "./errors.js";
 import { pageTokenFromPosition, pageTokenToPosition } from "./page-token.js";
 import { changeToProto, definitionToProto, recordToProto, statusToProto } from "./proto-conversions.js";
+import type { RpcContext, ServiceHandlers } from "./service-handlers.js";
 import {
   claimCount,
   optionalId,
@@ -42,11 +29,6 @@ import {
   requireStatus,
   revisionNumber,
 } from "./validate-request.js";
-
-/** The part of a call's context the handlers use; Connect's HandlerContext is one. */
-export interface RpcContext {
-  readonly signal: AbortSignal;
-}
 
 /** Options of the service implementation. */
 export interface StatusServiceOptions {
@@ -60,19 +42,7 @@ export interface StatusServiceOptions {
 }
 
 /** The handlers of pynenc.status.v1.StatusService, one implementation behind every transport. */
-export interface StatusServiceHandlers {
-  transition(request: TransitionRequest, context: RpcContext): Promise<TransitionResponse>;
-  get(request: GetRequest, context: RpcContext): Promise<GetResponse>;
-  watchStatus(request: WatchStatusRequest, context: RpcContext): AsyncGenerator<WatchStatusResponse>;
-  listAvailableForRun(request: ListAvailableForRunRequest, context: RpcContext): Promise<ListAvailableForRunResponse>;
-  claimAvailable(request: ClaimAvailableRequest, context: RpcContext): Promise<ClaimAvailableResponse>;
-  heartbeat(request: HeartbeatRequest, context: RpcContext): Promise<HeartbeatResponse>;
-  getHistory(request: GetHistoryRequest, context: RpcContext): Promise<GetHistoryResponse>;
-  describeStateMachine(
-    request: DescribeStateMachineRequest,
-    context: RpcContext,
-  ): Promise<DescribeStateMachineResponse>;
-}
+export type StatusServiceHandlers = ServiceHandlers<typeof StatusService>;
 
 const DESCRIBE_RESPONSE = create(DescribeStateMachineResponseSchema, {
   definitions: ALL_STATUSES.map((s) => definitionToProto(s, STATUS_CONFIG.getDefinition(s))),

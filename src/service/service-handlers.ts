@@ -1,0 +1,84 @@
+import type {
+  DescMessage,
+  DescMethod,
+  DescMethodServerStreaming,
+  DescMethodUnary,
+  DescService,
+  Message,
+  MessageShape,
+} from "@bufbuild/protobuf";
+
+/** The part of a call's context the handlers use; Connect's HandlerContext is one. */
+export interface RpcContext {
+  readonly signal: AbortSignal;
+}
+
+/** The handler of a unary RPC: a complete response message, ready to encode. */
+export type UnaryHandler<I extends DescMessage, O extends DescMessage> = (
+  request: MessageShape<I>,
+  context: RpcContext,
+) => Promise<MessageShape<O>>;
+
+/** The handler of a server-streaming RPC: complete response messages, ready to encode. */
+export type ServerStreamingHandler<I extends DescMessage, O extends DescMessage> = (
+  request: MessageShape<I>,
+  context: RpcContext,
+) => AsyncIterable<MessageShape<O>>;
+
+/** The handler of one method, by its kind; a kind the server cannot serve has none (`never`). */
+export type MethodHandler<M extends DescMethod> =
+  M extends DescMethodUnary<infer I, infer O>
+    ? UnaryHandler<I, O>
+    : M extends DescMethodServerStreaming<infer I, infer O>
+      ? ServerStreamingHandler<I, O>
+      : never;
+
+/**
+ * The handlers of a service, derived from its descriptor: Connect's `ServiceImpl<S>`, narrowed to
+ * what both ports need (complete messages out, only the abort signal in), so a handler map of this
+ * type is also a `ServiceImpl<S>`. An RPC added to the proto is a missing property until it has a
+ * handler, and both ports serve the same map.
+ */
+export type ServiceHandlers<S extends DescService> = {
+  readonly [K in keyof S["method"]]: MethodHandler<S["method"][K]>;
+};
+
+/** A method of a service and its handler, with the message types of the pair erased. */
+export type BoundMethod =
+  | {
+      readonly kind: "unary";
+      readonly method: DescMethod;
+      readonly handler: (request: Message, context: RpcContext) => Promise<Message>;
+    }
+  | {
+      readonly kind: "server_streaming";
+      readonly method: DescMethod;
+      readonly handler: (request: Message, context: RpcContext) => AsyncIterable<Message>;
+    };
+
+/**
+ * Every method of `service`, in the descriptor's order, with its handler, for a transport that
+ * decodes each request with its method's own descriptor. The handler map's type has one handler
+ * per method (checked by the compiler), so the lookup by a method's local name never misses.
+ */
+export function boundMethods<S extends DescService>(service: S, handlers: ServiceHandlers<S>): BoundMethod[] {
+  return service.methods.map((method): BoundMethod => {
+    const handler = handlers[method.localName as keyof S["method"]];
+    // The request is decoded with method.input and the response encoded with method.output, the
+    // very descriptors the handler's types come from; a type cannot say that for a method picked
+    // at run time, so the pair's message types are erased here, once.
+    switch (method.methodKind) {
+      case "unary":
+        return { kind: "unary", method, handler: handler as UnaryHandler<DescMessage, DescMessage> };
+      case "server_streaming":
+        return {
+          kind: "server_streaming",
+          method,
+          handler: handler as ServerStreamingHandler<DescMessage, DescMessage>,
+        };
+      default:
+        // ServiceHandlers<S> makes such a handler `never`, so this is unreachable for a map that compiles.
+        throw new Error(`${service.typeName}.${method.name}: ${method.methodKind} RPCs are not served`);
+    }
+  });
+}
