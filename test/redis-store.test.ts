@@ -1,6 +1,12 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { ALL_STATUSES, createStatusRecord, InvocationStatus as S, statusRecordTransition } from "../src/core/index.js";
+import {
+  ALL_STATUSES,
+  createStatusRecord,
+  type InvocationStatusError,
+  InvocationStatus as S,
+  statusRecordTransition,
+} from "../src/core/index.js";
 import type { StatusStore, StoredChange } from "../src/store/index.js";
 import { redisKeys } from "../src/store/redis/keys.js";
 import { createRedisStore, RedisEvictionPolicyError } from "../src/store/redis/redis-store.js";
@@ -63,7 +69,8 @@ describe.runIf(available)("redis store", () => {
                 const next = statusRecordTransition(current, to, runnerId, at);
                 expected = { status: next.status, runnerId: next.runnerId };
               } catch (error) {
-                expected = error;
+                // The store throws the core's error, naming the invocation it is about.
+                expected = (error as InvocationStatusError).forInvocation(id);
               }
               if (from === null && to !== S.REGISTERED) continue; // not found, before the state machine
               const got = await store.transition({ ...command(id, to, runnerId), validateOnly: true }).then(

@@ -172,7 +172,10 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         const before = await store.get(c.command.invocationId);
         const seen: StoredChange[] = [];
         const unsubscribe = store.subscribe((change) => seen.push(change));
-        await expect(store.transition(c.command)).rejects.toBeInstanceOf(c.error);
+        const attempt = store.transition(c.command);
+        await expect(attempt).rejects.toBeInstanceOf(c.error);
+        // Every rejection names the invocation it is about; the API's error metadata carries it.
+        await expect(attempt).rejects.toMatchObject({ invocationId: c.command.invocationId });
         unsubscribe();
         expect(store.currentRevision()).toBe(revision);
         expect(await store.get(c.command.invocationId)).toEqual(before);

@@ -6,6 +6,7 @@ import {
   type MessageShape,
   toBinary,
 } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
 import { connectErrorFrom, invalidArgument } from "../service/errors.js";
 import { type BoundMethod, boundMethods, type ServiceHandlers } from "../service/service-handlers.js";
@@ -29,9 +30,16 @@ export function encodeMessage<D extends DescMessage>(schema: D, message: Message
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
+/**
+ * The gRPC port's error boundary: whatever a handler threw (or a request that did not decode)
+ * becomes the ConnectError connectErrorFrom makes of it, sent as grpc-js's status with details;
+ * an unexpected error is logged, since the client only sees INTERNAL.
+ */
 function toServiceError(error: unknown, logger: Logger): grpc.StatusObject {
   const connectError = connectErrorFrom(error);
-  if (connectError.code === 13) logger.error("internal error", { error: connectError.cause ?? connectError });
+  if (connectError.code === Code.Internal) {
+    logger.error("internal error", { error: connectError.cause ?? connectError });
+  }
   return grpcStatusFromConnectError(connectError);
 }
 

@@ -4,6 +4,7 @@ import { type ConnectRouter, cors as connectCors } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import type { StatusServiceHandlers } from "../service/status-service.js";
+import { connectErrorInterceptor } from "./connect-error-interceptor.js";
 
 /** Options of the HTTP port. */
 export interface HttpServerOptions {
@@ -31,6 +32,7 @@ export function createHttpServer(handlers: StatusServiceHandlers, options: HttpS
   const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
   const connectHandler = connectNodeAdapter({
     routes: (router: ConnectRouter) => router.service(StatusService, handlers),
+    interceptors: [connectErrorInterceptor],
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
   });

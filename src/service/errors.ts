@@ -57,11 +57,13 @@ export function invalidArgument(field: string, description: string): ConnectErro
 
 /**
  * Normalise anything a handler threw into a ConnectError: the core's and the store's errors get
- * their code and details; a ConnectError passes through; anything else is INTERNAL and keeps its cause.
+ * their code and details; a ConnectError passes through; anything else is INTERNAL and keeps its
+ * cause. Each port calls it once, at its boundary.
  */
-export function connectErrorFrom(error: unknown, invocationId = ""): ConnectError {
+export function connectErrorFrom(error: unknown): ConnectError {
   if (error instanceof ConnectError) return error;
   if (error instanceof InvocationStatusTransitionError) {
+    const invocationId = error.invocationId ?? "";
     // The client asked for a move the state machine forbids: it must re-read before trying again.
     const allowed = error.allowed.map(statusName);
     const violations =
@@ -84,6 +86,7 @@ export function connectErrorFrom(error: unknown, invocationId = ""): ConnectErro
   }
   if (error instanceof InvocationStatusOwnershipError) {
     // Another runner owns the invocation (or a runner id is missing): retrying will not help.
+    const invocationId = error.invocationId ?? "";
     return statusError(
       Code.FailedPrecondition,
       "OWNERSHIP_VIOLATION",

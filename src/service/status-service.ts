@@ -16,10 +16,10 @@ import {
 } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import { ALL_STATUSES, type InvocationStatus, STATUS_CONFIG } from "../core/index.js";
 import { InvocationNotFoundError, type StatusStore, type StoredChange, watchChanges } from "../store/index.js";
-import { connectErrorFrom, invalidArgument, statusError } from "./errors.js";
+import { invalidArgument, statusError } from "./errors.js";
 import { pageTokenFromPosition, pageTokenToPosition } from "./page-token.js";
 import { changeToProto, definitionToProto, recordToProto, statusToProto } from "./proto-conversions.js";
-import type { RpcContext, ServiceHandlers } from "./service-handlers.js";
+import type { ServiceHandlers } from "./service-handlers.js";
 import {
   claimCount,
   optionalId,
@@ -54,25 +54,10 @@ function changeResponse(change: StoredChange, initial: boolean): WatchStatusResp
 }
 
 /**
- * Every handler's errors pass through connectErrorFrom, whichever transport calls it, so a store
- * error (say, Redis out of reach) gets the same code over gRPC, Connect and gRPC-Web.
+ * Create the service implementation over a store. Handlers throw the core's and the store's own
+ * errors (and ConnectErrors for invalid requests); each port converts them once at its boundary
+ * (connectErrorFrom), so an error gets the same code over gRPC, Connect and gRPC-Web.
  */
-function withErrorBoundary(handlers: StatusServiceHandlers): StatusServiceHandlers {
-  const rethrow = (error: unknown): never => {
-    throw connectErrorFrom(error);
-  };
-  const bounded: Record<string, unknown> = {};
-  type Unary = (request: unknown, context: RpcContext) => Promise<unknown>;
-  for (const [name, handler] of Object.entries(handlers) as Array<[string, Unary]>) {
-    bounded[name] =
-      name === "watchStatus"
-        ? handler // a generator: it normalises its own errors, including those thrown mid-stream
-        : (request: unknown, context: RpcContext) => handler(request, context).then(undefined, rethrow);
-  }
-  return bounded as unknown as StatusServiceHandlers;
-}
-
-/** Create the service implementation over a store. */
 export function createStatusService(options: StatusServiceOptions): StatusServiceHandlers {
   const { store } = options;
   const shutdownSignal = options.shutdownSignal ?? new AbortController().signal;
@@ -90,7 +75,7 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
     return response;
   };
 
-  return withErrorBoundary({
+  return {
     async transition(request) {
       const invocationId = requireId("invocation_id", request.invocationId);
       const command = {
@@ -105,12 +90,7 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
         validateOnly: request.validateOnly,
         requestId: optionalId("request_id", request.requestId) || undefined,
       };
-      let change: StoredChange;
-      try {
-        change = await store.transition(command);
-      } catch (error) {
-        throw connectErrorFrom(error, invocationId);
-      }
+      const change = await store.transition(command);
       return {
         $typeName: "pynenc.status.v1.TransitionResponse",
         record: recordToProto(change.record),
@@ -167,27 +147,23 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
         (runnerId === undefined || c.record.runnerId === runnerId || c.previousRunnerId === runnerId) &&
         (taskId === undefined || c.record.taskId === taskId);
       const signal = AbortSignal.any([context.signal, shutdownSignal]);
-      try {
-        const events = watchChanges(store, {
-          startRevision,
-          includeInitial: request.includeInitial,
-          snapshotFilter: filter,
-          matches,
-          bufferLimit: watchBufferLimit,
-          progressIntervalMs: watchProgressIntervalMs,
-          signal,
-        });
-        for await (const event of events) {
-          yield event.kind === "change"
-            ? event.initial
-              ? changeResponse(event.change, true)
-              : liveChange(event.change)
-            : create(WatchStatusResponseSchema, {
-                event: { case: "progress", value: create(WatchProgressSchema, { revision: BigInt(event.revision) }) },
-              });
-        }
-      } catch (error) {
-        throw connectErrorFrom(error);
+      const events = watchChanges(store, {
+        startRevision,
+        includeInitial: request.includeInitial,
+        snapshotFilter: filter,
+        matches,
+        bufferLimit: watchBufferLimit,
+        progressIntervalMs: watchProgressIntervalMs,
+        signal,
+      });
+      for await (const event of events) {
+        yield event.kind === "change"
+          ? event.initial
+            ? changeResponse(event.change, true)
+            : liveChange(event.change)
+          : create(WatchStatusResponseSchema, {
+              event: { case: "progress", value: create(WatchProgressSchema, { revision: BigInt(event.revision) }) },
+            });
       }
       if (shutdownSignal.aborted) {
         throw statusError(Code.Unavailable, "UNAVAILABLE", "the server is shutting down; reconnect", {});
@@ -228,5 +204,5 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
       const serverTime = await store.heartbeat(runnerId);
       return create(HeartbeatResponseSchema, { serverTime: timestampFromDate(serverTime) });
     },
-  });
+  };
 }

@@ -1,4 +1,9 @@
-import { InvocationStatus, statusRecordTransition } from "../core/index.js";
+import {
+  InvocationStatus,
+  InvocationStatusError,
+  type InvocationStatusRecord,
+  statusRecordTransition,
+} from "../core/index.js";
 import { InvocationNotFoundError, RevisionMismatchError } from "./errors.js";
 import type { StoredChange, StoredRecord, TransitionCommand } from "./store.js";
 
@@ -21,7 +26,13 @@ export function applyTransition(
       throw new RevisionMismatchError(command.invocationId, command.expectedRevision, actual);
     }
   }
-  const next = statusRecordTransition(current ?? null, command.status, command.runnerId, now);
+  let next: InvocationStatusRecord;
+  try {
+    next = statusRecordTransition(current ?? null, command.status, command.runnerId, now);
+  } catch (error) {
+    // The state machine's checks see a record without its id: the error gets it here.
+    throw error instanceof InvocationStatusError ? error.forInvocation(command.invocationId) : error;
+  }
   // Ids that did not change keep the stored string rather than the one just decoded from the
   // request, so a store that keeps every change in memory holds one copy of each.
   const runnerId = current !== undefined && next.runnerId === current.runnerId ? current.runnerId : next.runnerId;

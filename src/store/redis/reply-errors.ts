@@ -1,6 +1,7 @@
 import {
   createStatusRecord,
   type InvocationStatus,
+  InvocationStatusError,
   parseInvocationStatus,
   validateOwnership,
   validateTransition,
@@ -25,29 +26,30 @@ function status(value: unknown): InvocationStatus {
 
 /**
  * Run the core's own check on the facts the script reported, so the error (its fields, allowed
- * targets and reason) is exactly the one the core throws for the other backends.
+ * targets and reason) is exactly the one the core throws for the other backends, about the
+ * invocation the script named.
  */
-function coreError(check: () => void, reply: unknown[]): Error {
+function coreError(invocationId: string, check: () => void, reply: unknown[]): Error {
   try {
     check();
   } catch (error) {
-    return error as Error;
+    return error instanceof InvocationStatusError ? error.forInvocation(invocationId) : (error as Error);
   }
   return new Error(`Redis store: the script and the core disagree on ${JSON.stringify(reply)}`);
 }
 
 /** The error every backend throws for a script's error reply (one builder for every script). */
 export function errorFromReply(reply: unknown[]): Error {
-  const [code, a, b, c, d] = reply;
+  const [code, a, b, c, d, e] = reply;
   switch (code) {
     case ReplyCode.NOT_FOUND:
       return new InvocationNotFoundError(String(a));
     case ReplyCode.INVALID_TRANSITION:
-      // a: the current status, "" for a new invocation.
-      return coreError(() => validateTransition(a === "" ? null : status(a), status(b)), reply);
+      // a: the invocation; b: its current status, "" for a new invocation.
+      return coreError(String(a), () => validateTransition(b === "" ? null : status(b), status(c)), reply);
     case ReplyCode.OWNERSHIP: {
-      const current = createStatusRecord(status(a), (c as string | null) ?? null);
-      return coreError(() => validateOwnership(current, status(b), (d as string | null) ?? null), reply);
+      const current = createStatusRecord(status(b), (d as string | null) ?? null);
+      return coreError(String(a), () => validateOwnership(current, status(c), (e as string | null) ?? null), reply);
     }
     case ReplyCode.REVISION_MISMATCH:
       return new RevisionMismatchError(String(a), Number(b), Number(c));

@@ -12,8 +12,8 @@
   other backends throw):
     0 OK                  then revision, change fields (repeated for several changes)
     1 NOT_FOUND           id
-    2 INVALID_TRANSITION  from ("" = new), to
-    3 OWNERSHIP           from, to, current owner (nil = none), attempted owner (nil = none)
+    2 INVALID_TRANSITION  id, from ("" = new), to
+    3 OWNERSHIP           id, from, to, current owner (nil = none), attempted owner (nil = none)
     4 REVISION_MISMATCH   id, expected, actual
     5 REQUEST_ID_REUSED   request id
 
@@ -86,14 +86,14 @@ local function check(cur, id, to, runner, task, expected, now)
     if actual ~= tonumber(expected) then return { REVISION_MISMATCH, id, tonumber(expected), actual } end
   end
   local from = cur and cur.status or ''
-  if not definition(from).allows[to] then return { INVALID_TRANSITION, from, to } end
+  if not definition(from).allows[to] then return { INVALID_TRANSITION, id, from, to } end
   local target = definition(to)
   if cur and not target.overridesOwnership then
     if definition(cur.status).requiresOwnership and runner ~= cur.owner then
-      return { OWNERSHIP, from, to, cur.owner, runner }
+      return { OWNERSHIP, id, from, to, cur.owner, runner }
     end
     if target.acquiresOwnership and (not runner or runner == '') then
-      return { OWNERSHIP, from, to, cur.owner, runner }
+      return { OWNERSHIP, id, from, to, cur.owner, runner }
     end
   end
   local owner = false
