@@ -48,7 +48,8 @@ function parse(
   return { values: values as Record<string, string | boolean | undefined>, positionals };
 }
 
-function onePositional(positionals: string[], count: number, usage: string): string[] {
+/** The positional arguments, which must be exactly `count` (else a usage error naming `usage`). */
+function exactPositionals(positionals: string[], count: number, usage: string): string[] {
   if (positionals.length !== count) throw new UsageError(`expected ${usage}`);
   return positionals;
 }
@@ -59,7 +60,7 @@ export const getCommand: ClientCommand = {
   async run(args) {
     const { values, positionals } = parse(args, {});
     if (values.help) return "help";
-    const [invocationId] = onePositional(positionals, 1, "INVOCATION_ID");
+    const [invocationId] = exactPositionals(positionals, 1, "INVOCATION_ID");
     return {
       server: (values.server as string | undefined) ?? DEFAULT_SERVER,
       call: async (client) => {
@@ -91,7 +92,7 @@ ${SERVER_FLAG}`,
       "validate-only": { type: "boolean" },
     });
     if (values.help) return "help";
-    const [invocationId, status] = onePositional(positionals, 2, "INVOCATION_ID STATUS") as [string, string];
+    const [invocationId, status] = exactPositionals(positionals, 2, "INVOCATION_ID STATUS") as [string, string];
     const request = {
       invocationId,
       status: parseStatusArgument(status),
@@ -126,7 +127,7 @@ ${SERVER_FLAG}`,
       "page-token": { type: "string" },
     });
     if (values.help) return "help";
-    onePositional(positionals, 0, "no positional arguments");
+    exactPositionals(positionals, 0, "no positional arguments");
     const onePage = values["page-size"] !== undefined;
     const pageSize = Number(values["page-size"] ?? 0);
     if (!Number.isInteger(pageSize)) throw new UsageError("--page-size must be a whole number");

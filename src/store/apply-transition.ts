@@ -50,16 +50,3 @@ export function applyTransition(
     reason: command.reason ?? "",
   };
 }
-
-/** Whether a record passes every filter given. */
-export function matchesRecordFilter(
-  record: StoredRecord,
-  filter: { invocationIds?: ReadonlySet<string>; statuses?: ReadonlySet<string>; runnerId?: string; taskId?: string },
-): boolean {
-  return (
-    (filter.invocationIds === undefined || filter.invocationIds.has(record.invocationId)) &&
-    (filter.statuses === undefined || filter.statuses.has(record.status)) &&
-    (filter.runnerId === undefined || record.runnerId === filter.runnerId) &&
-    (filter.taskId === undefined || record.taskId === filter.taskId)
-  );
-}

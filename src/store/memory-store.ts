@@ -1,17 +1,13 @@
 import { isAvailableForRun } from "../core/index.js";
-import { applyTransition, matchesRecordFilter } from "./apply-transition.js";
+import { applyTransition } from "./apply-transition.js";
 import { createChangeFeed } from "./change-feed.js";
+import { claimCommand } from "./claim-command.js";
 import { RevisionCompactedError } from "./errors.js";
-import {
-  abandonedReason,
-  claimCommand,
-  purgeable,
-  type RequestLog,
-  recoveryCommands,
-  retainedFromRevision,
-  transitionOnce,
-} from "./lifecycle.js";
+import { matchesRecordFilter } from "./record-filter.js";
+import { abandonedReason, recoveryCommands } from "./recovery-rules.js";
+import { purgeable, retainedFromRevision } from "./retention-rules.js";
 import type { StatusStore, StoredChange, StoredRecord, TransitionCommand } from "./store.js";
+import { type RequestLog, transitionOnce } from "./transition-once.js";
 
 /** Options of the in-memory store. */
 export interface MemoryStoreOptions {
@@ -105,7 +101,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
     },
     async recover(policy) {
       const nowMs = now().getTime();
-      const made: StoredChange[] = [];
+      const recovered: StoredChange[] = [];
       for (const record of [...records.values()]) {
         const reason = abandonedReason(
           record,
@@ -113,9 +109,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
           nowMs,
           record.runnerId === null ? undefined : runners.get(record.runnerId),
         );
-        if (reason !== undefined) for (const command of recoveryCommands(record, reason)) made.push(apply(command));
+        if (reason !== undefined)
+          for (const command of recoveryCommands(record, reason)) recovered.push(apply(command));
       }
-      return made;
+      return recovered;
     },
     async acquireLease(name, holder, ttlMs) {
       const nowMs = now().getTime();

@@ -1,19 +1,15 @@
 import Database from "better-sqlite3";
 import { getFinalStatuses, InvocationStatus, isAvailableForRun, parseInvocationStatus } from "../core/index.js";
-import { applyTransition, matchesRecordFilter } from "./apply-transition.js";
+import { applyTransition } from "./apply-transition.js";
 import { createChangeFeed } from "./change-feed.js";
+import { claimCommand } from "./claim-command.js";
 import { RevisionCompactedError } from "./errors.js";
-import {
-  abandonedReason,
-  claimCommand,
-  purgeable,
-  type RequestLog,
-  recoveryCommands,
-  retainedFromRevision,
-  transitionOnce,
-} from "./lifecycle.js";
+import { matchesRecordFilter } from "./record-filter.js";
+import { abandonedReason, recoveryCommands } from "./recovery-rules.js";
+import { purgeable, retainedFromRevision } from "./retention-rules.js";
 import { SQLITE_SCHEMA } from "./sqlite-schema.js";
 import type { StatusStore, StoredChange, StoredRecord, TransitionCommand } from "./store.js";
+import { type RequestLog, transitionOnce } from "./transition-once.js";
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions {

@@ -1,9 +1,10 @@
 import { InvocationStatus } from "../../core/index.js";
-import { matchesRecordFilter } from "../apply-transition.js";
 import { createChangeFeed } from "../change-feed.js";
 import { RevisionCompactedError } from "../errors.js";
-import { abandonedReason, recoveryCommands, requestFingerprint } from "../lifecycle.js";
+import { matchesRecordFilter } from "../record-filter.js";
+import { abandonedReason, recoveryCommands } from "../recovery-rules.js";
 import type { RecordFilter, RecoveryPolicy, StatusStore, StoredChange, StoredRecord } from "../store.js";
+import { requestFingerprint } from "../transition-once.js";
 import { startChangeReader } from "./change-reader.js";
 import { definitionsHash } from "./definitions-hash.js";
 import { DEFAULT_REDIS_PREFIX, type RedisKeys, redisKeys } from "./keys.js";
@@ -30,7 +31,8 @@ export interface RedisStoreOptions {
 const RECOVERY_PAGE = 500;
 const COMPACTION_STEP = 2_000;
 
-function optionalArg(value: string | null): string {
+/** A nullable value as a script's optional argument: "" for none, "=" + value (optional() in include/store.lua). */
+function optionalScriptArg(value: string | null): string {
   return value === null ? "" : `=${value}`;
 }
 
@@ -119,7 +121,7 @@ export async function createRedisStore(url: string, options: RedisStoreOptions =
 
   /** Recover the abandoned invocations in one status, a page of candidates at a time. */
   async function recoverStatus(status: InvocationStatus, olderThanMs: number, policy: RecoveryPolicy) {
-    const made: StoredChange[] = [];
+    const recovered: StoredChange[] = [];
     for (let offset = 0; ; ) {
       const [nowMs, ...found] = (await run("find-abandoned", clock(), status, olderThanMs, offset, RECOVERY_PAGE)) as [
         number,
@@ -144,10 +146,10 @@ export async function createRedisStore(url: string, options: RedisStoreOptions =
         );
       }
       const changes = args.length === 0 ? [] : await committed(await run("recover", clock(), ...args));
-      made.push(...changes);
+      recovered.push(...changes);
       // Recovered records left the status index; the others are still ahead of the next page.
       offset += judged - changes.length / 2;
-      if (judged < RECOVERY_PAGE) return made;
+      if (judged < RECOVERY_PAGE) return recovered;
     }
   }
 
@@ -157,7 +159,7 @@ export async function createRedisStore(url: string, options: RedisStoreOptions =
         "transition",
         command.invocationId,
         command.status,
-        optionalArg(command.runnerId),
+        optionalScriptArg(command.runnerId),
         command.taskId,
         command.expectedRevision === undefined ? "" : String(command.expectedRevision),
         command.validateOnly ? "1" : "0",
@@ -201,7 +203,7 @@ export async function createRedisStore(url: string, options: RedisStoreOptions =
       return changesFromReply(await run("read-history", invocationId));
     },
     async claimAvailable({ runnerId, maxCount, taskId }) {
-      // PENDING owned by the runner, as claimCommand (lifecycle.ts) moves a record.
+      // PENDING owned by the runner, as claimCommand (claim-command.ts) moves a record.
       return committed(await run("claim", runnerId, maxCount, taskId, InvocationStatus.PENDING, clock()));
     },
     async heartbeat(runnerId) {

@@ -1,0 +1,40 @@
+import { InvocationStatus } from "../core/index.js";
+import type { RecoveryPolicy, StoredRecord, TransitionCommand } from "./store.js";
+
+/**
+ * Why a record counts as abandoned under the policy, or undefined when it does not.
+ * `lastSeenMs` is the owner's last heartbeat (undefined when it never sent one: then the time
+ * it started running is the last sign of life).
+ */
+export function abandonedReason(
+  record: StoredRecord,
+  policy: RecoveryPolicy,
+  nowMs: number,
+  lastSeenMs: number | undefined,
+): string | undefined {
+  const since = nowMs - record.timestamp.getTime();
+  if (record.status === InvocationStatus.PENDING && since > policy.maxPendingMs) {
+    return `recovery: pending for runner ${record.runnerId ?? "(none)"} since ${record.timestamp.toISOString()} (${(since / 1000).toFixed(1)} s), longer than max-pending-seconds ${policy.maxPendingMs / 1000}`;
+  }
+  if (record.status === InvocationStatus.RUNNING) {
+    const seen = lastSeenMs ?? record.timestamp.getTime();
+    const silent = nowMs - seen;
+    if (silent > policy.runnerDeadAfterMs) {
+      const heartbeat =
+        lastSeenMs === undefined ? "no heartbeat" : `last heartbeat ${new Date(lastSeenMs).toISOString()}`;
+      return `recovery: runner ${record.runnerId ?? "(none)"} silent for ${(silent / 1000).toFixed(1)} s (${heartbeat}), longer than runner-dead-after-seconds ${policy.runnerDeadAfterMs / 1000}`;
+    }
+  }
+  return undefined;
+}
+
+/** The two changes that recover an abandoned record: to *_RECOVERY, then REROUTED (available again). */
+export function recoveryCommands(record: StoredRecord, reason: string): TransitionCommand[] {
+  const recovering =
+    record.status === InvocationStatus.PENDING ? InvocationStatus.PENDING_RECOVERY : InvocationStatus.RUNNING_RECOVERY;
+  const base = { invocationId: record.invocationId, runnerId: null, taskId: "", reason };
+  return [
+    { ...base, status: recovering },
+    { ...base, status: InvocationStatus.REROUTED },
+  ];
+}
