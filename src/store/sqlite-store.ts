@@ -7,6 +7,7 @@ import { RevisionCompactedError } from "./errors.js";
 import { matchesRecordFilter } from "./record-filter.js";
 import { abandonedReason, recoveryCommands } from "./recovery-rules.js";
 import { purgeable, retainedFromRevision } from "./retention-rules.js";
+import { createSqliteGroupCommit, type GroupWriter } from "./sqlite-group-commit.js";
 import { SQLITE_SCHEMA } from "./sqlite-schema.js";
 import type { StatusStore, StoredChange, StoredRecord, TransitionCommand } from "./store.js";
 import { type RequestLog, transitionOnce } from "./transition-once.js";
@@ -37,18 +38,6 @@ interface ChangeRow extends RecordRow {
   previous_status: string | null;
   previous_runner_id: string | null;
   reason: string;
-}
-
-/**
- * One unit of work in a group commit. It runs inside the group's transaction and must throw (a
- * domain error) only before it writes anything; an SqliteError aborts the whole group.
- */
-type Operation<T> = () => T;
-
-interface Pending {
-  operation: Operation<unknown>;
-  resolve: (value: unknown) => void;
-  reject: (error: unknown) => void;
 }
 
 function statusFromColumn(value: string): InvocationStatus {
@@ -87,9 +76,10 @@ export class StoreLockedError extends Error {
 /**
  * Create a store in a SQLite file (WAL; a resolved call survives kill -9, and with synchronous
  * FULL a power cut). Calls that arrive together run one after another in one SQLite transaction,
- * so durability costs one commit (and with FULL one fsync) per group, not per call. One server
- * owns the file: a second one is refused (StoreLockedError), since revisions are handed out by the
- * process that owns it.
+ * each under its own savepoint (sqlite-group-commit.ts): durability costs one commit (and with
+ * FULL one fsync) per group, not per call, and a call that fails takes back only its own writes.
+ * One server owns the file: a second one is refused (StoreLockedError), since revisions are handed
+ * out by the process that owns it.
  */
 export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): StatusStore {
   const now = options.now ?? (() => new Date());
@@ -172,14 +162,12 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   const maxRevision = db.prepare<[], { revision: number | null }>(`SELECT max(revision) AS revision FROM changes`);
 
   const feed = createChangeFeed();
-  let revision = Math.max(maxRevision.get()?.revision ?? 0, selectMeta.get("revision")?.value ?? 0);
   let oldest = selectMeta.get("oldest")?.value ?? 1;
-  let queue: Pending[] = [];
-  let flushScheduled = false;
-  let closed = false;
-  // Inside a group: the revision given so far, and the changes to publish once it commits.
-  let next = revision;
-  let made: StoredChange[] = [];
+  const groupCommit = createSqliteGroupCommit(db, {
+    revision: Math.max(maxRevision.get()?.revision ?? 0, selectMeta.get("revision")?.value ?? 0),
+    publish: feed.publish,
+  });
+  const enqueue = groupCommit.enqueue;
 
   function write(change: StoredChange): void {
     const r = change.record;
@@ -207,66 +195,14 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   }
 
   /** Validate a command against the current state and, unless validate-only, write it. */
-  function apply(command: TransitionCommand): StoredChange {
+  function apply(command: TransitionCommand, writer: GroupWriter): StoredChange {
     const current = selectRecord.get(command.invocationId);
-    const change = applyTransition(current && recordFromRow(current), command, next + 1, now());
+    const change = applyTransition(current && recordFromRow(current), command, writer.lastRevision() + 1, now());
     if (!command.validateOnly) {
       write(change);
-      next += 1;
-      made.push(change);
+      writer.written(change);
     }
     return change;
-  }
-
-  const runGroup = db.transaction((group: Pending[]) => {
-    const outcomes: Array<{ value: unknown; changes: StoredChange[] } | { error: unknown }> = [];
-    for (const { operation } of group) {
-      made = [];
-      try {
-        const value = operation();
-        outcomes.push({ value, changes: made });
-      } catch (error) {
-        if (!(error instanceof Error) || error instanceof Database.SqliteError) throw error;
-        outcomes.push({ error });
-      }
-    }
-    return outcomes;
-  });
-
-  function flush(): void {
-    flushScheduled = false;
-    if (queue.length === 0) return;
-    const group = queue;
-    queue = [];
-    next = revision;
-    let outcomes: ReturnType<typeof runGroup>;
-    try {
-      outcomes = runGroup(group);
-    } catch (error) {
-      for (const pending of group) pending.reject(error);
-      return;
-    }
-    revision = next;
-    outcomes.forEach((outcome, i) => {
-      const pending = group[i]!;
-      if ("error" in outcome) {
-        pending.reject(outcome.error);
-        return;
-      }
-      for (const change of outcome.changes) feed.publish(change);
-      pending.resolve(outcome.value);
-    });
-  }
-
-  function enqueue<T>(operation: Operation<T>): Promise<T> {
-    if (closed) return Promise.reject(new Error("The store is closed"));
-    return new Promise<T>((resolve, reject) => {
-      queue.push({ operation, resolve: resolve as (value: unknown) => void, reject });
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flush);
-      }
-    });
   }
 
   const requestLog: RequestLog = {
@@ -279,7 +215,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
 
   return {
     transition(command) {
-      return enqueue(() => transitionOnce(command, apply, requestLog));
+      return enqueue((writer) => transitionOnce(command, (c) => apply(c, writer), requestLog));
     },
     async get(invocationId) {
       const row = selectRecord.get(invocationId);
@@ -290,7 +226,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         taskId === ""
           ? selectAvailable.all(afterRevision, limit)
           : selectAvailableForTask.all(taskId, afterRevision, limit);
-      return { records: rows.map(recordFromRow), revision };
+      return { records: rows.map(recordFromRow), revision: groupCommit.revision() };
     },
     async listRecords(filter) {
       const records: StoredRecord[] = [];
@@ -303,7 +239,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       } else {
         for (const row of selectAllRecords.iterate()) records.push(recordFromRow(row));
       }
-      return { records: records.filter((r) => matchesRecordFilter(r, filter)), revision };
+      return { records: records.filter((r) => matchesRecordFilter(r, filter)), revision: groupCommit.revision() };
     },
     async readChanges(fromRevision, limit) {
       if (fromRevision < oldest) throw new RevisionCompactedError(fromRevision, oldest);
@@ -313,9 +249,9 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       return selectHistory.all(invocationId, invocationId).map(changeFromRow);
     },
     claimAvailable({ runnerId, maxCount, taskId }) {
-      return enqueue(() => {
+      return enqueue((writer) => {
         const rows = taskId === "" ? selectAvailable.all(0, maxCount) : selectAvailableForTask.all(taskId, 0, maxCount);
-        return rows.map((row) => apply(claimCommand(recordFromRow(row), runnerId)));
+        return rows.map((row) => apply(claimCommand(recordFromRow(row), runnerId), writer));
       });
     },
     heartbeat(runnerId) {
@@ -326,7 +262,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       });
     },
     recover(policy) {
-      return enqueue(() => {
+      return enqueue((writer) => {
         const nowMs = now().getTime();
         const pending = selectOldByStatus.all(InvocationStatus.PENDING, nowMs - policy.maxPendingMs);
         const running = selectOldByStatus.all(InvocationStatus.RUNNING, nowMs - policy.runnerDeadAfterMs);
@@ -335,7 +271,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
           const lastSeen = record.runnerId === null ? undefined : selectRunner.get(record.runnerId)?.last_seen_ms;
           const reason = abandonedReason(record, policy, nowMs, lastSeen);
           if (reason !== undefined)
-            for (const command of recoveryCommands(record, reason)) changes.push(apply(command));
+            for (const command of recoveryCommands(record, reason)) changes.push(apply(command, writer));
         }
         return changes;
       });
@@ -350,20 +286,20 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       });
     },
     compact(policy) {
-      return enqueue(() => {
+      return enqueue((writer) => {
         const nowMs = now().getTime();
+        const last = writer.lastRevision();
         const from = retainedFromRevision(
           policy,
-          next,
+          last,
           oldest,
-          (ms) => firstChangeSince.get(ms)?.revision ?? next + 1,
+          (ms) => firstChangeSince.get(ms)?.revision ?? last + 1,
           nowMs,
         );
         const changesRemoved = from > oldest ? deleteChangesBefore.run(from).changes : 0;
         const requestIdsRemoved = from > oldest ? deleteRequestsBefore.run(from).changes : 0;
-        oldest = from;
-        upsertMeta.run("oldest", oldest);
-        upsertMeta.run("revision", next);
+        upsertMeta.run("oldest", from);
+        upsertMeta.run("revision", last);
         let invocationsPurged = 0;
         if (policy.purgeFinalAfterMs !== undefined) {
           for (const status of getFinalStatuses()) {
@@ -373,16 +309,17 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
             }
           }
         }
+        // Only once every write of the pass is in: a pass that throws is rolled back, and so is this.
+        oldest = from;
         return { changesRemoved, invocationsPurged, requestIdsRemoved, oldestRevision: oldest };
       });
     },
-    currentRevision: () => revision,
+    currentRevision: () => groupCommit.revision(),
     oldestRevision: () => oldest,
     subscribe: feed.subscribe,
     async close() {
-      if (closed) return;
-      closed = true;
-      if (queue.length > 0) flush();
+      if (!db.open) return;
+      groupCommit.close();
       db.close();
     },
   };
