@@ -28,7 +28,7 @@ describe.runIf(available)("redis store", () => {
   });
 
   describeStoreContract("redis", (options) =>
-    createRedisStore(server.url(), { prefix: freshPrefix(), now: options.now }),
+    createRedisStore(server.url(), { prefix: freshPrefix(), now: options.now, config: options.config }),
   );
 
   /** Stores on one Redis and one prefix, as replicas are; closed after the test. */

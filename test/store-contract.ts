@@ -2,7 +2,9 @@ import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import {
   InvocationStatusOwnershipError,
   InvocationStatusTransitionError,
+  PYNENC_STATUS_DEFINITIONS,
   InvocationStatus as S,
+  StatusConfiguration,
 } from "../src/core/index.js";
 import {
   InvocationNotFoundError,
@@ -18,8 +20,11 @@ import {
   watchChanges,
 } from "../src/store/index.js";
 
-/** A fresh, empty store per test, on the given clock. */
-export type StoreFactory = (options: { now: () => Date }) => StatusStore | Promise<StatusStore>;
+/** A fresh, empty store per test, on the given clock and state machine (pynenc's when not given). */
+export type StoreFactory = (options: {
+  now: () => Date;
+  config?: StatusConfiguration;
+}) => StatusStore | Promise<StatusStore>;
 
 function command(
   invocationId: string,
@@ -198,6 +203,31 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
       expect((await store.get("a"))?.status).toBe(S.RUNNING);
       await expect(store.transition(command("a", S.SUCCESS, "r2", { validateOnly: true }))).rejects.toBeInstanceOf(
         InvocationStatusOwnershipError,
+      );
+    });
+
+    test("the state machine is the store's configuration: another table changes what it accepts", async () => {
+      // A profile in which a new invocation may also start as CONCURRENCY_CONTROLLED.
+      const newInvocation = PYNENC_STATUS_DEFINITIONS.get(null)!;
+      const config = new StatusConfiguration(
+        new Map([
+          ...PYNENC_STATUS_DEFINITIONS,
+          [null, { ...newInvocation, allowedTransitions: new Set([S.REGISTERED, S.CONCURRENCY_CONTROLLED]) }],
+        ]),
+      );
+      const other = await factory({ now: () => new Date(clockMs), config });
+      try {
+        const change = await other.transition(command("cc", S.CONCURRENCY_CONTROLLED));
+        expect(change).toMatchObject({
+          record: { status: S.CONCURRENCY_CONTROLLED, revision: 1 },
+          previousStatus: null,
+        });
+        expect((await other.readHistory("cc")).map((c) => c.record.status)).toEqual([S.CONCURRENCY_CONTROLLED]);
+      } finally {
+        await other.close();
+      }
+      await expect(store.transition(command("cc", S.CONCURRENCY_CONTROLLED))).rejects.toBeInstanceOf(
+        InvocationNotFoundError,
       );
     });
 

@@ -7,8 +7,10 @@ import {
   StatusDefinitionError,
   type StatusDefinitionTable,
   validateDefinitions,
+  validateServerTransitions,
 } from "./definitions.js";
 import { InvocationStatus } from "./invocation-status.js";
+import { PYNENC_SERVER_TRANSITIONS, type ServerTransitions } from "./server-transitions.js";
 
 const S = InvocationStatus;
 
@@ -199,6 +201,63 @@ describe("validateDefinitions", () => {
     test(`rejects ${c.name}`, () => {
       expect(() => validateDefinitions(c.table)).toThrow(StatusDefinitionError);
       expect(() => new StatusConfiguration(c.table)).toThrow(StatusDefinitionError);
+    });
+  }
+});
+
+describe("the server's own transitions", () => {
+  test("a new invocation starts in what the new-invocation definition allows: REGISTERED", () => {
+    expect([...STATUS_CONFIG.registrationStatuses]).toEqual([S.REGISTERED]);
+  });
+
+  test("pynenc's: claims take an invocation to PENDING", () => {
+    expect(STATUS_CONFIG.serverTransitions.claim).toBe(S.PENDING);
+  });
+
+  const routes: { from: InvocationStatus; route: readonly InvocationStatus[] | undefined }[] = [
+    { from: S.PENDING, route: [S.PENDING, S.PENDING_RECOVERY, S.REROUTED] },
+    { from: S.RUNNING, route: [S.RUNNING, S.RUNNING_RECOVERY, S.REROUTED] },
+    ...[S.REGISTERED, S.PAUSED, S.RESUMED, S.KILLED, S.SUCCESS].map((from) => ({ from, route: undefined })),
+  ];
+  for (const c of routes) {
+    test(`recovery route from ${c.from}`, () => {
+      const route = STATUS_CONFIG.recoveryRouteFrom(c.from);
+      expect(route && [route.from, route.recovering, route.rerouted]).toEqual(c.route);
+    });
+  }
+
+  test("the shipped transitions fit the shipped table", () => {
+    expect(() => validateServerTransitions(PYNENC_STATUS_DEFINITIONS, PYNENC_SERVER_TRANSITIONS)).not.toThrow();
+  });
+
+  const pending = PYNENC_SERVER_TRANSITIONS.pendingRecovery;
+  const broken: { name: string; table?: StatusDefinitionTable; transitions: Partial<ServerTransitions> }[] = [
+    { name: "a claim status that does not acquire ownership", transitions: { claim: S.RUNNING } },
+    { name: "two recovery routes from one status", transitions: { runnerRecovery: pending } },
+    {
+      name: "a recovery from a status nobody owns",
+      transitions: { pendingRecovery: { from: S.KILLED, recovering: S.REROUTED, rerouted: S.REROUTED } },
+    },
+    {
+      name: "a recovery route that is not a path of allowed transitions",
+      transitions: { pendingRecovery: { ...pending, recovering: S.RUNNING_RECOVERY } },
+    },
+    {
+      name: "a recovery status that does not override ownership",
+      transitions: { pendingRecovery: { ...pending, recovering: S.KILLED } },
+    },
+    {
+      name: "a recovery that does not end available for run",
+      table: tableWith(S.REROUTED, { availableForRun: false }),
+      transitions: {},
+    },
+  ];
+  for (const c of broken) {
+    test(`rejects ${c.name}`, () => {
+      const table = c.table ?? PYNENC_STATUS_DEFINITIONS;
+      const transitions = { ...PYNENC_SERVER_TRANSITIONS, ...c.transitions };
+      expect(() => validateServerTransitions(table, transitions)).toThrow(StatusDefinitionError);
+      expect(() => new StatusConfiguration(table, transitions)).toThrow(StatusDefinitionError);
     });
   }
 });

@@ -1,4 +1,5 @@
 import { ALL_STATUSES, InvocationStatus } from "./invocation-status.js";
+import { PYNENC_SERVER_TRANSITIONS, type RecoveryRoute, type ServerTransitions } from "./server-transitions.js";
 
 /** Declarative rules of one status (pynenc's StatusDefinition). */
 export interface StatusDefinition {
@@ -105,20 +106,29 @@ export class StatusDefinitionError extends Error {
 }
 
 /**
- * Complete configuration of status behaviour (pynenc's StatusConfiguration): the definitions,
- * checked once when created, and the status sets derived from them.
+ * Complete configuration of status behaviour (pynenc's StatusConfiguration): the definitions and
+ * the transitions the server makes on its own, checked once when created, and the status sets
+ * derived from them. Stores read every rule from here, so another state machine is another
+ * configuration, not other code.
  */
 export class StatusConfiguration {
+  /** The statuses a new invocation may take (the new-invocation definition's targets). */
+  readonly registrationStatuses: ReadonlySet<InvocationStatus>;
   readonly finalStatuses: ReadonlySet<InvocationStatus>;
   readonly availableForRunStatuses: ReadonlySet<InvocationStatus>;
   readonly ownershipRequiredStatuses: ReadonlySet<InvocationStatus>;
   readonly ownershipAcquireStatuses: ReadonlySet<InvocationStatus>;
   readonly ownershipReleaseStatuses: ReadonlySet<InvocationStatus>;
 
-  constructor(readonly definitions: StatusDefinitionTable) {
+  constructor(
+    readonly definitions: StatusDefinitionTable,
+    readonly serverTransitions: ServerTransitions = PYNENC_SERVER_TRANSITIONS,
+  ) {
     validateDefinitions(definitions);
+    validateServerTransitions(definitions, serverTransitions);
     const where = (pick: (d: StatusDefinition) => boolean) =>
       new Set(ALL_STATUSES.filter((s) => pick(this.getDefinition(s))));
+    this.registrationStatuses = this.getDefinition(null).allowedTransitions;
     this.finalStatuses = where((d) => d.isFinal);
     this.availableForRunStatuses = where((d) => d.availableForRun);
     this.ownershipRequiredStatuses = where((d) => d.requiresOwnership);
@@ -133,6 +143,50 @@ export class StatusConfiguration {
       throw new StatusDefinitionError(`No definition for status ${status ?? "None"}`);
     }
     return definition;
+  }
+
+  /** The recovery route of an invocation left in `status`, if the server recovers that status. */
+  recoveryRouteFrom(status: InvocationStatus): RecoveryRoute | undefined {
+    const { pendingRecovery, runnerRecovery } = this.serverTransitions;
+    if (status === pendingRecovery.from) return pendingRecovery;
+    if (status === runnerRecovery.from) return runnerRecovery;
+    return undefined;
+  }
+}
+
+/**
+ * Check that the server's own transitions fit the definitions; throws StatusDefinitionError. A
+ * claim gives the invocation to the claiming runner, and a recovery brings one back from a status
+ * that requires its owner, through a status that overrides ownership, to one available for run.
+ */
+export function validateServerTransitions(definitions: StatusDefinitionTable, transitions: ServerTransitions): void {
+  const get = (status: InvocationStatus) => {
+    const definition = definitions.get(status);
+    if (definition === undefined) throw new StatusDefinitionError(`Status ${status} has no definition`);
+    return definition;
+  };
+  const claim = get(transitions.claim);
+  if (!claim.acquiresOwnership) {
+    throw new StatusDefinitionError(`The claim status ${transitions.claim} must acquire ownership`);
+  }
+  const routes = [transitions.pendingRecovery, transitions.runnerRecovery];
+  if (routes[0]!.from === routes[1]!.from) {
+    throw new StatusDefinitionError(`Both recovery routes start from ${routes[0]!.from}`);
+  }
+  for (const { from, recovering, rerouted } of routes) {
+    const route = `${from} -> ${recovering} -> ${rerouted}`;
+    if (!get(from).requiresOwnership) {
+      throw new StatusDefinitionError(`Recovery ${route}: ${from} has no owner to lose`);
+    }
+    if (!get(from).allowedTransitions.has(recovering) || !get(recovering).allowedTransitions.has(rerouted)) {
+      throw new StatusDefinitionError(`Recovery ${route} is not a path of allowed transitions`);
+    }
+    if (!get(recovering).overridesOwnership) {
+      throw new StatusDefinitionError(`Recovery ${route}: ${recovering} must override ownership`);
+    }
+    if (!get(rerouted).availableForRun) {
+      throw new StatusDefinitionError(`Recovery ${route}: ${rerouted} must be available for run`);
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import type { StatusConfiguration } from "../core/index.js";
 import { createStatusService } from "../service/status-service.js";
 import { openStore, type RecoveryPolicy, type RetentionPolicy, type StatusStore } from "../store/index.js";
 import { formatAddress, parseListenAddress } from "./address.js";
@@ -19,6 +20,8 @@ export interface ServeOptions {
   readonly redisPrefix?: string;
   /** SQLite durability: `normal` (default, survives kill -9) or `full` (survives a power cut). */
   readonly sqliteSynchronous?: "full" | "normal";
+  /** The state machine and the server's own transitions (default: pynenc's). */
+  readonly config?: StatusConfiguration;
   readonly logger: Logger;
   readonly maxMessageBytes?: number;
   readonly watchBufferLimit?: number;
@@ -56,10 +59,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const store = await openStore(storeSpec, {
     redisPrefix: options.redisPrefix,
     sqliteSynchronous: options.sqliteSynchronous,
+    config: options.config,
   });
   const shutdown = new AbortController();
   const handlers = createStatusService({
     store,
+    config: options.config,
     shutdownSignal: shutdown.signal,
     watchBufferLimit: options.watchBufferLimit,
     watchProgressIntervalMs: options.watchProgressIntervalMs,

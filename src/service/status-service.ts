@@ -14,7 +14,7 @@ import {
   type WatchStatusResponse,
   WatchStatusResponseSchema,
 } from "../../gen/ts/pynenc/status/v1/status_pb.js";
-import { ALL_STATUSES, type InvocationStatus, STATUS_CONFIG } from "../core/index.js";
+import { ALL_STATUSES, type InvocationStatus, STATUS_CONFIG, type StatusConfiguration } from "../core/index.js";
 import { InvocationNotFoundError, type StatusStore, type StoredChange, watchChanges } from "../store/index.js";
 import { invalidArgument, statusError } from "./errors.js";
 import { pageTokenFromPosition, pageTokenToPosition } from "./page-token.js";
@@ -33,6 +33,8 @@ import {
 /** Options of the service implementation. */
 export interface StatusServiceOptions {
   readonly store: StatusStore;
+  /** The state machine the store enforces, as DescribeStateMachine reports it (default: pynenc's). */
+  readonly config?: StatusConfiguration;
   /** Aborted when the server shuts down: open watches end with UNAVAILABLE. */
   readonly shutdownSignal?: AbortSignal;
   /** Matching changes held for one live watcher before it is cut off (default 10,000). */
@@ -43,10 +45,6 @@ export interface StatusServiceOptions {
 
 /** The handlers of pynenc.status.v1.StatusService, one implementation behind every transport. */
 export type StatusServiceHandlers = ServiceHandlers<typeof StatusService>;
-
-const DESCRIBE_RESPONSE = create(DescribeStateMachineResponseSchema, {
-  definitions: ALL_STATUSES.map((s) => definitionToProto(s, STATUS_CONFIG.getDefinition(s))),
-});
 
 /** A watch event as sent. Live changes are the same objects for every watcher (see liveChange). */
 function changeResponse(change: StoredChange, initial: boolean): WatchStatusResponse {
@@ -60,6 +58,10 @@ function changeResponse(change: StoredChange, initial: boolean): WatchStatusResp
  */
 export function createStatusService(options: StatusServiceOptions): StatusServiceHandlers {
   const { store } = options;
+  const config = options.config ?? STATUS_CONFIG;
+  const describeResponse = create(DescribeStateMachineResponseSchema, {
+    definitions: ALL_STATUSES.map((s) => definitionToProto(s, config.getDefinition(s))),
+  });
   const shutdownSignal = options.shutdownSignal ?? new AbortController().signal;
   const watchBufferLimit = options.watchBufferLimit ?? 10_000;
   const watchProgressIntervalMs = options.watchProgressIntervalMs ?? 10_000;
@@ -188,7 +190,7 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
     },
 
     async describeStateMachine() {
-      return DESCRIBE_RESPONSE;
+      return describeResponse;
     },
 
     async claimAvailable(request) {

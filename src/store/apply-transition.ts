@@ -1,7 +1,7 @@
 import {
-  InvocationStatus,
   InvocationStatusError,
   type InvocationStatusRecord,
+  type StatusConfiguration,
   statusRecordTransition,
 } from "../core/index.js";
 import { InvocationNotFoundError, RevisionMismatchError } from "./errors.js";
@@ -16,8 +16,10 @@ export function applyTransition(
   command: TransitionCommand,
   revision: number,
   now: Date,
+  config: StatusConfiguration,
 ): StoredChange {
-  if (current === undefined && command.status !== InvocationStatus.REGISTERED) {
+  // An id the store does not know is a new invocation only for a status one may start in.
+  if (current === undefined && !config.registrationStatuses.has(command.status)) {
     throw new InvocationNotFoundError(command.invocationId);
   }
   if (command.expectedRevision !== undefined) {
@@ -28,7 +30,7 @@ export function applyTransition(
   }
   let next: InvocationStatusRecord;
   try {
-    next = statusRecordTransition(current ?? null, command.status, command.runnerId, now);
+    next = statusRecordTransition(current ?? null, command.status, command.runnerId, now, config);
   } catch (error) {
     // The state machine's checks see a record without its id: the error gets it here.
     throw error instanceof InvocationStatusError ? error.forInvocation(command.invocationId) : error;

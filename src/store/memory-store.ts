@@ -1,4 +1,4 @@
-import { isAvailableForRun } from "../core/index.js";
+import { isAvailableForRun, STATUS_CONFIG, type StatusConfiguration } from "../core/index.js";
 import { applyTransition } from "./apply-transition.js";
 import { createChangeFeed } from "./change-feed.js";
 import { claimCommand } from "./claim-command.js";
@@ -13,11 +13,14 @@ import { type RequestLog, transitionOnce } from "./transition-once.js";
 export interface MemoryStoreOptions {
   /** Clock for record timestamps, heartbeats and leases. */
   now?: () => Date;
+  /** The state machine and the server's own transitions (default: pynenc's). */
+  config?: StatusConfiguration;
 }
 
 /** Create a store that keeps everything in this process (for tests and throwaway servers). */
 export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore {
   const now = options.now ?? (() => new Date());
+  const config = options.config ?? STATUS_CONFIG;
   const records = new Map<string, StoredRecord>();
   // Insertion order is revision order: a record is re-inserted whenever it becomes available.
   const available = new Map<string, StoredRecord>();
@@ -36,7 +39,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
     revision = record.revision;
     records.set(record.invocationId, record);
     available.delete(record.invocationId);
-    if (isAvailableForRun(record.status)) available.set(record.invocationId, record);
+    if (isAvailableForRun(record.status, config)) available.set(record.invocationId, record);
     changes.push(change);
     const entries = history.get(record.invocationId);
     if (entries === undefined || change.previousStatus === null) history.set(record.invocationId, [change]);
@@ -55,7 +58,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
   }
 
   function apply(command: TransitionCommand): StoredChange {
-    const change = applyTransition(records.get(command.invocationId), command, revision + 1, now());
+    const change = applyTransition(records.get(command.invocationId), command, revision + 1, now(), config);
     if (!command.validateOnly) commit(change);
     return change;
   }
@@ -92,7 +95,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
       return [...(history.get(invocationId) ?? [])];
     },
     async claimAvailable({ runnerId, maxCount, taskId }) {
-      return availablePage(0, maxCount, taskId).map((record) => apply(claimCommand(record, runnerId)));
+      return availablePage(0, maxCount, taskId).map((record) => apply(claimCommand(record, runnerId, config)));
     },
     async heartbeat(runnerId) {
       const at = now();
@@ -108,9 +111,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
           policy,
           nowMs,
           record.runnerId === null ? undefined : runners.get(record.runnerId),
+          config,
         );
-        if (reason !== undefined)
-          for (const command of recoveryCommands(record, reason)) recovered.push(apply(command));
+        if (reason === undefined) continue;
+        for (const command of recoveryCommands(record, reason, config)) recovered.push(apply(command));
       }
       return recovered;
     },
@@ -149,7 +153,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
       }
       let invocationsPurged = 0;
       for (const record of [...records.values()]) {
-        if (purgeable(record, policy, nowMs)) {
+        if (purgeable(record, policy, nowMs, config)) {
           records.delete(record.invocationId);
           history.delete(record.invocationId);
           invocationsPurged++;

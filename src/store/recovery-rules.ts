@@ -1,4 +1,4 @@
-import { InvocationStatus } from "../core/index.js";
+import type { StatusConfiguration } from "../core/index.js";
 import type { RecoveryPolicy, StoredRecord, TransitionCommand } from "./store.js";
 
 /**
@@ -11,12 +11,14 @@ export function abandonedReason(
   policy: RecoveryPolicy,
   nowMs: number,
   lastSeenMs: number | undefined,
+  config: StatusConfiguration,
 ): string | undefined {
+  const { pendingRecovery, runnerRecovery } = config.serverTransitions;
   const since = nowMs - record.timestamp.getTime();
-  if (record.status === InvocationStatus.PENDING && since > policy.maxPendingMs) {
+  if (record.status === pendingRecovery.from && since > policy.maxPendingMs) {
     return `recovery: pending for runner ${record.runnerId ?? "(none)"} since ${record.timestamp.toISOString()} (${(since / 1000).toFixed(1)} s), longer than max-pending-seconds ${policy.maxPendingMs / 1000}`;
   }
-  if (record.status === InvocationStatus.RUNNING) {
+  if (record.status === runnerRecovery.from) {
     const seen = lastSeenMs ?? record.timestamp.getTime();
     const silent = nowMs - seen;
     if (silent > policy.runnerDeadAfterMs) {
@@ -28,13 +30,20 @@ export function abandonedReason(
   return undefined;
 }
 
-/** The two changes that recover an abandoned record: to *_RECOVERY, then REROUTED (available again). */
-export function recoveryCommands(record: StoredRecord, reason: string): TransitionCommand[] {
-  const recovering =
-    record.status === InvocationStatus.PENDING ? InvocationStatus.PENDING_RECOVERY : InvocationStatus.RUNNING_RECOVERY;
+/**
+ * The two changes that recover an abandoned record along its recovery route: to the recovery
+ * status, then to the rerouted one (available again). None for a status no route starts from.
+ */
+export function recoveryCommands(
+  record: StoredRecord,
+  reason: string,
+  config: StatusConfiguration,
+): TransitionCommand[] {
+  const route = config.recoveryRouteFrom(record.status);
+  if (route === undefined) return [];
   const base = { invocationId: record.invocationId, runnerId: null, taskId: "", reason };
   return [
-    { ...base, status: recovering },
-    { ...base, status: InvocationStatus.REROUTED },
+    { ...base, status: route.recovering },
+    { ...base, status: route.rerouted },
   ];
 }

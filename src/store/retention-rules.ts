@@ -1,4 +1,4 @@
-import { isFinal } from "../core/index.js";
+import { isFinal, type StatusConfiguration } from "../core/index.js";
 import type { RetentionPolicy, StoredRecord } from "./store.js";
 
 /** The oldest revision a retention policy keeps, given the store's newest change. */
@@ -16,10 +16,15 @@ export function retainedFromRevision(
 }
 
 /** Whether a record is final and old enough to be forgotten. */
-export function purgeable(record: StoredRecord, policy: RetentionPolicy, nowMs: number): boolean {
+export function purgeable(
+  record: StoredRecord,
+  policy: RetentionPolicy,
+  nowMs: number,
+  config: StatusConfiguration,
+): boolean {
   return (
     policy.purgeFinalAfterMs !== undefined &&
-    isFinal(record.status) &&
+    isFinal(record.status, config) &&
     nowMs - record.timestamp.getTime() > policy.purgeFinalAfterMs
   );
 }

@@ -1,5 +1,12 @@
 import Database from "better-sqlite3";
-import { getFinalStatuses, InvocationStatus, isAvailableForRun, parseInvocationStatus } from "../core/index.js";
+import {
+  getFinalStatuses,
+  type InvocationStatus,
+  isAvailableForRun,
+  parseInvocationStatus,
+  STATUS_CONFIG,
+  type StatusConfiguration,
+} from "../core/index.js";
 import { applyTransition } from "./apply-transition.js";
 import { createChangeFeed } from "./change-feed.js";
 import { claimCommand } from "./claim-command.js";
@@ -23,6 +30,8 @@ export interface SqliteStoreOptions {
    * it survives a power cut. SQLite's synchronous pragma; NORMAL is SQLite's advice for WAL mode.
    */
   synchronous?: "full" | "normal";
+  /** The state machine and the server's own transitions (default: pynenc's). */
+  config?: StatusConfiguration;
 }
 
 interface RecordRow {
@@ -83,6 +92,7 @@ export class StoreLockedError extends Error {
  */
 export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): StatusStore {
   const now = options.now ?? (() => new Date());
+  const config = options.config ?? STATUS_CONFIG;
   // Nobody else may use the file, so there is nothing worth waiting for when it is locked.
   const db = new Database(path, { timeout: 200 });
   try {
@@ -179,7 +189,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       ms,
       r.revision,
       r.taskId,
-      isAvailableForRun(r.status) ? 1 : 0,
+      isAvailableForRun(r.status, config) ? 1 : 0,
     );
     insertChange.run(
       r.revision,
@@ -197,7 +207,8 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   /** Validate a command against the current state and, unless validate-only, write it. */
   function apply(command: TransitionCommand, writer: GroupWriter): StoredChange {
     const current = selectRecord.get(command.invocationId);
-    const change = applyTransition(current && recordFromRow(current), command, writer.lastRevision() + 1, now());
+    const revision = writer.lastRevision() + 1;
+    const change = applyTransition(current && recordFromRow(current), command, revision, now(), config);
     if (!command.validateOnly) {
       write(change);
       writer.written(change);
@@ -251,7 +262,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     claimAvailable({ runnerId, maxCount, taskId }) {
       return enqueue((writer) => {
         const rows = taskId === "" ? selectAvailable.all(0, maxCount) : selectAvailableForTask.all(taskId, 0, maxCount);
-        return rows.map((row) => apply(claimCommand(recordFromRow(row), runnerId), writer));
+        return rows.map((row) => apply(claimCommand(recordFromRow(row), runnerId, config), writer));
       });
     },
     heartbeat(runnerId) {
@@ -264,14 +275,15 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     recover(policy) {
       return enqueue((writer) => {
         const nowMs = now().getTime();
-        const pending = selectOldByStatus.all(InvocationStatus.PENDING, nowMs - policy.maxPendingMs);
-        const running = selectOldByStatus.all(InvocationStatus.RUNNING, nowMs - policy.runnerDeadAfterMs);
+        const { pendingRecovery, runnerRecovery } = config.serverTransitions;
+        const pending = selectOldByStatus.all(pendingRecovery.from, nowMs - policy.maxPendingMs);
+        const running = selectOldByStatus.all(runnerRecovery.from, nowMs - policy.runnerDeadAfterMs);
         const changes: StoredChange[] = [];
         for (const record of [...pending, ...running].map(recordFromRow)) {
           const lastSeen = record.runnerId === null ? undefined : selectRunner.get(record.runnerId)?.last_seen_ms;
-          const reason = abandonedReason(record, policy, nowMs, lastSeen);
-          if (reason !== undefined)
-            for (const command of recoveryCommands(record, reason)) changes.push(apply(command, writer));
+          const reason = abandonedReason(record, policy, nowMs, lastSeen, config);
+          if (reason === undefined) continue;
+          for (const command of recoveryCommands(record, reason, config)) changes.push(apply(command, writer));
         }
         return changes;
       });
@@ -302,9 +314,9 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         upsertMeta.run("revision", last);
         let invocationsPurged = 0;
         if (policy.purgeFinalAfterMs !== undefined) {
-          for (const status of getFinalStatuses()) {
+          for (const status of getFinalStatuses(config)) {
             for (const row of selectOldByStatus.all(status, nowMs - policy.purgeFinalAfterMs)) {
-              if (purgeable(recordFromRow(row), policy, nowMs))
+              if (purgeable(recordFromRow(row), policy, nowMs, config))
                 invocationsPurged += deleteRecord.run(row.invocation_id).changes;
             }
           }

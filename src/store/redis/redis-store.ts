@@ -1,4 +1,4 @@
-import { InvocationStatus } from "../../core/index.js";
+import { type InvocationStatus, STATUS_CONFIG, type StatusConfiguration } from "../../core/index.js";
 import { createChangeFeed } from "../change-feed.js";
 import { RevisionCompactedError } from "../errors.js";
 import { matchesRecordFilter } from "../record-filter.js";
@@ -24,6 +24,8 @@ export interface RedisStoreOptions {
   readonly prefix?: string;
   /** Clock for record timestamps, heartbeats and leases (default: Redis's own, TIME). */
   readonly now?: () => Date;
+  /** The state machine and the server's own transitions (default: pynenc's); the scripts read it from Redis. */
+  readonly config?: StatusConfiguration;
 }
 
 // Candidates read per step of a recovery pass, and changes or invocations dropped per step of a
@@ -61,6 +63,7 @@ export class RedisEvictionPolicyError extends Error {
 async function prepareRedis(
   { client, send }: RedisConnection,
   keys: RedisKeys,
+  config: StatusConfiguration,
 ): Promise<{ revision: number; oldest: number }> {
   let policy: string | undefined;
   try {
@@ -74,7 +77,7 @@ async function prepareRedis(
     );
   }
   // Replaced atomically, so no script of another replica ever finds the definitions missing.
-  await send(client.multi().del(keys.definitions).hset(keys.definitions, definitionsHash()).exec());
+  await send(client.multi().del(keys.definitions).hset(keys.definitions, definitionsHash(config)).exec());
   const [revision, oldest] = await send(client.mget(keys.revision, keys.oldest));
   return { revision: Number(revision ?? 0), oldest: Number(oldest ?? 1) };
 }
@@ -89,6 +92,7 @@ async function prepareRedis(
 export async function createRedisStore(url: string, options: RedisStoreOptions = {}): Promise<StatusStore> {
   const keys = redisKeys(options.prefix ?? DEFAULT_REDIS_PREFIX);
   const { now } = options;
+  const config = options.config ?? STATUS_CONFIG;
   // The scripts take the caller's clock when there is one, else read Redis's.
   const clock = now === undefined ? () => "" : () => String(now().getTime());
   const connection = await connectRedis(url);
@@ -97,7 +101,7 @@ export async function createRedisStore(url: string, options: RedisStoreOptions =
     connection.close();
     throw error;
   };
-  const shared = await prepareRedis(connection, keys).catch(fail);
+  const shared = await prepareRedis(connection, keys, config).catch(fail);
   // The stream reader's XREAD BLOCK holds a connection of its own.
   const readerConnection = await connectRedis(url).catch(fail);
   const run = defineStoreScripts(connection, keys);
@@ -133,9 +137,9 @@ export async function createRedisStore(url: string, options: RedisStoreOptions =
         const record = recordFromReply(found[i] as RecordReply);
         const lastSeen = found[i + 1] as string | null;
         judged++;
-        const reason = abandonedReason(record, policy, nowMs, lastSeen === null ? undefined : Number(lastSeen));
+        const reason = abandonedReason(record, policy, nowMs, lastSeen === null ? undefined : Number(lastSeen), config);
         if (reason === undefined) continue;
-        const [recovering, rerouted] = recoveryCommands(record, reason);
+        const [recovering, rerouted] = recoveryCommands(record, reason, config);
         args.push(
           record.invocationId,
           String(record.revision),
@@ -203,16 +207,18 @@ export async function createRedisStore(url: string, options: RedisStoreOptions =
       return changesFromReply(await run("read-history", invocationId));
     },
     async claimAvailable({ runnerId, maxCount, taskId }) {
-      // PENDING owned by the runner, as claimCommand (claim-command.ts) moves a record.
-      return committed(await run("claim", runnerId, maxCount, taskId, InvocationStatus.PENDING, clock()));
+      // To the claim status, owned by the runner, as claimCommand (claim-command.ts) moves a record.
+      const claimStatus = config.serverTransitions.claim;
+      return committed(await run("claim", runnerId, maxCount, taskId, claimStatus, clock()));
     },
     async heartbeat(runnerId) {
       return new Date(Number(await run("heartbeat", runnerId, clock())));
     },
     async recover(policy) {
+      const { pendingRecovery, runnerRecovery } = config.serverTransitions;
       return [
-        ...(await recoverStatus(InvocationStatus.PENDING, policy.maxPendingMs, policy)),
-        ...(await recoverStatus(InvocationStatus.RUNNING, policy.runnerDeadAfterMs, policy)),
+        ...(await recoverStatus(pendingRecovery.from, policy.maxPendingMs, policy)),
+        ...(await recoverStatus(runnerRecovery.from, policy.runnerDeadAfterMs, policy)),
       ];
     },
     async acquireLease(name, holder, ttlMs) {
