@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { SERVE_HELP } from "../src/cli/serve-command.js";
+import { SERVE_FLAG_DEFAULTS, SERVE_HELP } from "../src/cli/serve-command.js";
 import { stateDiagramMermaid } from "../src/core/index.js";
 import { README } from "./helpers/readme.js";
 import { REPO_ROOT } from "./helpers/server-process.js";
@@ -25,6 +25,14 @@ describe("README", () => {
     expect(flags.length).toBeGreaterThan(5);
     for (const flag of flags) expect(readme).toContain(`\`${flag}`);
   });
+
+  test.each(Object.entries(SERVE_FLAG_DEFAULTS))(
+    "the flag table gives %s the default serve uses (%s)",
+    (flag, value) => {
+      const row = new RegExp(`^\\| \`${flag}(?: [^\`]*)?\` \\| \`([^\`]*)\` \\|`, "m").exec(readme);
+      expect(row?.[1]).toBe(value);
+    },
+  );
 
   test(".ci/run runs the README's test line", () => {
     const ci = readFileSync(join(REPO_ROOT, ".ci/run"), "utf8");

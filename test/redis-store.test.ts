@@ -211,6 +211,6 @@ describe.runIf(available)("redis store", () => {
   });
 
   test("a store cannot open on an unreachable Redis", async () => {
-    await expect(createRedisStore("redis://127.0.0.1:1/0")).rejects.toThrow();
+    await expect(createRedisStore("redis://127.0.0.1:1/0", { prefix: freshPrefix() })).rejects.toThrow();
   });
 });

@@ -10,6 +10,15 @@ export function parseDurationArgument(flag: string, value: string): number {
   return Number(match[1]) * UNIT_MS[match[2] ?? "s"]!;
 }
 
+/** A duration as the flags take it, in the largest whole unit up to hours (`24h`, `90s`, `250ms`). */
+export function formatDurationArgument(ms: number): string {
+  for (const unit of ["h", "m", "s"]) {
+    const unitMs = UNIT_MS[unit]!;
+    if (ms > 0 && ms % unitMs === 0) return `${ms / unitMs}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 /** `--retain-changes`: a count of changes (`1000000`) or a duration (`24h`). */
 export function parseRetainArgument(flag: string, value: string): { maxChanges?: number; maxAgeMs?: number } {
   if (/^\d+$/.test(value.trim())) return { maxChanges: Number(value) };

@@ -1,51 +1,91 @@
 import { parseArgs } from "node:util";
+import { SERVE_DEFAULTS } from "../server/defaults.js";
 import { createLogger, LOG_LEVELS, type LogLevel } from "../server/logger.js";
 import { serve } from "../server/serve.js";
 import { UsageError } from "./cli-error.js";
-import { parseDurationArgument, parseRetainArgument } from "./duration-argument.js";
+import { formatDurationArgument, parseDurationArgument, parseRetainArgument } from "./duration-argument.js";
 
-/** `pynenc-status serve --help`. */
+const D = SERVE_DEFAULTS;
+const seconds = (ms: number) => String(ms / 1000);
+
+/** A duration default as the help shows it (`24h`); none when the default keeps everything. */
+function durationDefault(ms: number | undefined): string {
+  return ms === undefined ? "none" : formatDurationArgument(ms);
+}
+
+/** The default of every `serve` flag that has one, as its help and the README show it. */
+export const SERVE_FLAG_DEFAULTS = {
+  "--listen": D.listen,
+  "--http-listen": D.httpListen,
+  "--store": D.store,
+  "--redis-prefix": D.redisPrefix,
+  "--sqlite-synchronous": D.sqliteSynchronous,
+  "--log-level": D.logLevel,
+  "--max-message-bytes": String(D.maxMessageBytes),
+  "--watch-buffer": String(D.watchBufferLimit),
+  "--watch-progress-seconds": seconds(D.watchProgressIntervalMs),
+  "--shutdown-grace-seconds": seconds(D.shutdownGraceMs),
+  "--max-pending-seconds": seconds(D.recovery.maxPendingMs),
+  "--runner-dead-after-seconds": seconds(D.recovery.runnerDeadAfterMs),
+  "--recovery-interval-seconds": seconds(D.maintenanceIntervalMs),
+  "--retain-changes":
+    D.retention.maxChanges !== undefined ? String(D.retention.maxChanges) : durationDefault(D.retention.maxAgeMs),
+  "--purge-final-after": durationDefault(D.retention.purgeFinalAfterMs),
+} as const;
+const F = SERVE_FLAG_DEFAULTS;
+
+/** `pynenc-status serve --help`, its defaults read from SERVE_DEFAULTS. */
 export const SERVE_HELP = `Usage: pynenc-status serve [flags]
 
 Serve pynenc.status.v1.StatusService over gRPC (with health and reflection) and over
 Connect and gRPC-Web. Prints "listening on HOST:PORT" per port (gRPC first), then JSON logs.
 
 Flags:
-  --listen HOST:PORT             gRPC port (default 127.0.0.1:50051; port 0 picks a free one)
-  --http-listen HOST:PORT        Connect and gRPC-Web port (default 127.0.0.1:8080)
+  --listen HOST:PORT             gRPC port (default ${F["--listen"]}; port 0 picks a free one)
+  --http-listen HOST:PORT        Connect and gRPC-Web port (default ${F["--http-listen"]})
   --store memory|sqlite:PATH|redis://HOST:PORT/DB
-                                 where statuses live (default sqlite:./pynenc-status.db);
+                                 where statuses live (default ${F["--store"]});
                                  servers on one Redis share every invocation and every watch
-  --redis-prefix PREFIX          prefix of every Redis key (default pynenc-status); replicas
+  --redis-prefix PREFIX          prefix of every Redis key (default ${F["--redis-prefix"]}); replicas
                                  sharing a state use the same one
   --sqlite-synchronous normal|full
                                  normal: answer once the commit is in the WAL (survives kill -9
                                  of the server, not a crash of the machine); full: once it is on
-                                 disk (survives a power cut; an fsync per commit); default normal
+                                 disk (survives a power cut; an fsync per commit); default ${F["--sqlite-synchronous"]}
   --log-level debug|info|warn|error
-                                 least severe log line written to stderr (default info)
-  --max-message-bytes N          largest request or response (default 4194304)
+                                 least severe log line written to stderr (default ${F["--log-level"]})
+  --max-message-bytes N          largest request or response (default ${F["--max-message-bytes"]})
   --watch-buffer N               changes held for one live watcher before it is cut off
-                                 with RESOURCE_EXHAUSTED (default 10000)
-  --watch-progress-seconds S     an idle watch gets a progress mark this often (default 10)
-  --shutdown-grace-seconds S     how long SIGINT/SIGTERM waits for calls in flight (default 5)
+                                 with RESOURCE_EXHAUSTED (default ${F["--watch-buffer"]})
+  --watch-progress-seconds S     an idle watch gets a progress mark this often (default ${F["--watch-progress-seconds"]})
+  --shutdown-grace-seconds S     how long SIGINT/SIGTERM waits for calls in flight (default ${F["--shutdown-grace-seconds"]})
   --max-pending-seconds S        PENDING longer than this is recovered: PENDING_RECOVERY, then
-                                 REROUTED (default 5, pynenc's max_pending_seconds)
+                                 REROUTED (default ${F["--max-pending-seconds"]}, pynenc's max_pending_seconds)
   --runner-dead-after-seconds S  RUNNING owned by a runner without a heartbeat for this long is
-                                 recovered: RUNNING_RECOVERY, then REROUTED (default 600)
-  --recovery-interval-seconds S  how often recovery and retention run (default 1)
+                                 recovered: RUNNING_RECOVERY, then REROUTED (default ${F["--runner-dead-after-seconds"]})
+  --recovery-interval-seconds S  how often recovery and retention run (default ${F["--recovery-interval-seconds"]})
   --retain-changes N|DURATION    keep the last N changes, or those younger than DURATION such
-                                 as 24h (default 24h); older watch revisions are OUT_OF_RANGE
-  --purge-final-after DURATION   forget final invocations after this long (default 24h)
+                                 as 24h (default ${F["--retain-changes"]}); older watch revisions are OUT_OF_RANGE
+  --purge-final-after DURATION   forget final invocations after this long (default ${F["--purge-final-after"]})
   -h, --help                     this text
 `;
 
-function positiveNumber(flag: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
+function positiveNumber(flag: string, value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0)
+  if (!Number.isFinite(n) || n <= 0) {
     throw new UsageError(`${flag} must be a positive number, got ${JSON.stringify(value)}`);
+  }
   return n;
+}
+
+/** A flag that takes a positive number, or its default when it is not given. */
+function numberFlag(flag: string, value: string | undefined, fallback: number): number {
+  return value === undefined ? fallback : positiveNumber(flag, value);
+}
+
+/** A flag in seconds, in milliseconds, or its default (in milliseconds) when it is not given. */
+function secondsFlag(flag: string, value: string | undefined, defaultMs: number): number {
+  return value === undefined ? defaultMs : positiveNumber(flag, value) * 1000;
 }
 
 /** Run `serve` until SIGINT or SIGTERM. */
@@ -76,10 +116,10 @@ export async function runServe(args: string[]): Promise<number> {
     process.stdout.write(SERVE_HELP);
     return 0;
   }
-  const level = (values["log-level"] ?? "info") as LogLevel;
+  const level = (values["log-level"] ?? D.logLevel) as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
   const logger = createLogger(level);
-  const sqliteSynchronous = values["sqlite-synchronous"] ?? "normal";
+  const sqliteSynchronous = values["sqlite-synchronous"] ?? D.sqliteSynchronous;
   if (sqliteSynchronous !== "full" && sqliteSynchronous !== "normal") {
     throw new UsageError("--sqlite-synchronous must be full or normal");
   }
@@ -90,25 +130,42 @@ export async function runServe(args: string[]): Promise<number> {
     redisPrefix: values["redis-prefix"],
     sqliteSynchronous,
     logger,
-    maxMessageBytes: positiveNumber("--max-message-bytes", values["max-message-bytes"], 4 * 1024 * 1024),
-    watchBufferLimit: positiveNumber("--watch-buffer", values["watch-buffer"], 10_000),
-    watchProgressIntervalMs: positiveNumber("--watch-progress-seconds", values["watch-progress-seconds"], 10) * 1000,
-    shutdownGraceMs: positiveNumber("--shutdown-grace-seconds", values["shutdown-grace-seconds"], 5) * 1000,
+    maxMessageBytes: numberFlag("--max-message-bytes", values["max-message-bytes"], D.maxMessageBytes),
+    watchBufferLimit: numberFlag("--watch-buffer", values["watch-buffer"], D.watchBufferLimit),
+    watchProgressIntervalMs: secondsFlag(
+      "--watch-progress-seconds",
+      values["watch-progress-seconds"],
+      D.watchProgressIntervalMs,
+    ),
+    shutdownGraceMs: secondsFlag("--shutdown-grace-seconds", values["shutdown-grace-seconds"], D.shutdownGraceMs),
     recovery: {
-      maxPendingMs: positiveNumber("--max-pending-seconds", values["max-pending-seconds"], 5) * 1000,
-      runnerDeadAfterMs: positiveNumber("--runner-dead-after-seconds", values["runner-dead-after-seconds"], 600) * 1000,
+      maxPendingMs: secondsFlag("--max-pending-seconds", values["max-pending-seconds"], D.recovery.maxPendingMs),
+      runnerDeadAfterMs: secondsFlag(
+        "--runner-dead-after-seconds",
+        values["runner-dead-after-seconds"],
+        D.recovery.runnerDeadAfterMs,
+      ),
     },
-    maintenanceIntervalMs: positiveNumber("--recovery-interval-seconds", values["recovery-interval-seconds"], 1) * 1000,
+    maintenanceIntervalMs: secondsFlag(
+      "--recovery-interval-seconds",
+      values["recovery-interval-seconds"],
+      D.maintenanceIntervalMs,
+    ),
     retention: {
-      ...parseRetainArgument("--retain-changes", values["retain-changes"] ?? "24h"),
-      purgeFinalAfterMs: parseDurationArgument("--purge-final-after", values["purge-final-after"] ?? "24h"),
+      ...(values["retain-changes"] === undefined
+        ? { maxChanges: D.retention.maxChanges, maxAgeMs: D.retention.maxAgeMs }
+        : parseRetainArgument("--retain-changes", values["retain-changes"])),
+      purgeFinalAfterMs:
+        values["purge-final-after"] === undefined
+          ? D.retention.purgeFinalAfterMs
+          : parseDurationArgument("--purge-final-after", values["purge-final-after"]),
     },
   });
   process.stdout.write(`listening on ${server.grpcAddress}\nlistening on ${server.httpAddress}\n`);
   logger.info("started", {
     grpc: server.grpcAddress,
     http: server.httpAddress,
-    store: values.store ?? "sqlite:./pynenc-status.db",
+    store: values.store ?? D.store,
     pid: process.pid,
   });
   await new Promise<void>((resolve) => {

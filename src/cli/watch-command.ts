@@ -4,7 +4,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { StatusService, type WatchStatusRequestSchema } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import { describeError, UsageError } from "./cli-error.js";
-import { type ClientCommand, printJson, SERVER_FLAG, type StatusClient } from "./client-commands.js";
+import { type ClientCommand, DEFAULT_SERVER, printJson, SERVER_FLAG, type StatusClient } from "./client-commands.js";
 import { parseStatusArgument } from "./status-argument.js";
 
 // Errors after which the same watch, resumed from the last revision, can go on.
@@ -86,7 +86,7 @@ ${SERVER_FLAG}`,
     if (positionals.length > 0) throw new UsageError("watch takes no positional arguments");
     const start = values["start-revision"] ?? "0";
     if (!/^\d+$/.test(start)) throw new UsageError("--start-revision must be a whole number");
-    const server = values.server ?? "127.0.0.1:50051";
+    const server = values.server ?? DEFAULT_SERVER;
     const request: MessageInitShape<typeof WatchStatusRequestSchema> = {
       invocationIds: values.id ?? [],
       statuses: (values.status ?? []).map(parseStatusArgument),

@@ -8,6 +8,7 @@ import { file_grpc_reflection_v1alpha_reflection } from "../../gen/ts/grpc/refle
 import { file_health_v1_health } from "../../gen/ts/health/v1/health_pb.js";
 import { file_pynenc_status_v1_status, StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import type { StatusServiceHandlers } from "../service/status-service.js";
+import { SERVE_DEFAULTS } from "./defaults.js";
 import { grpcServiceFromHandlers } from "./grpc-handlers.js";
 import type { Logger } from "./logger.js";
 import { reflectionPackageDefinition } from "./reflection-descriptors.js";
@@ -32,7 +33,7 @@ export function createGrpcServer(
   logger: Logger,
   options: GrpcServerOptions = {},
 ): GrpcServer {
-  const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
+  const maxMessageBytes = options.maxMessageBytes ?? SERVE_DEFAULTS.maxMessageBytes;
   const server = new grpc.Server({
     "grpc.max_receive_message_length": maxMessageBytes,
     "grpc.max_send_message_length": maxMessageBytes,

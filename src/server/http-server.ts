@@ -5,6 +5,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import type { StatusServiceHandlers } from "../service/status-service.js";
 import { connectErrorInterceptor } from "./connect-error-interceptor.js";
+import { SERVE_DEFAULTS } from "./defaults.js";
 
 /** Options of the HTTP port. */
 export interface HttpServerOptions {
@@ -29,7 +30,7 @@ const CORS_HEADERS = {
 
 /** Create the HTTP server around the same handlers as the gRPC port. */
 export function createHttpServer(handlers: StatusServiceHandlers, options: HttpServerOptions = {}): HttpServer {
-  const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
+  const maxMessageBytes = options.maxMessageBytes ?? SERVE_DEFAULTS.maxMessageBytes;
   const connectHandler = connectNodeAdapter({
     routes: (router: ConnectRouter) => router.service(StatusService, handlers),
     interceptors: [connectErrorInterceptor],

@@ -3,22 +3,23 @@ import type { StatusConfiguration } from "../core/index.js";
 import { createStatusService } from "../service/status-service.js";
 import { openStore, type RecoveryPolicy, type RetentionPolicy, type StatusStore } from "../store/index.js";
 import { formatAddress, parseListenAddress } from "./address.js";
+import { SERVE_DEFAULTS } from "./defaults.js";
 import { createGrpcServer } from "./grpc-server.js";
 import { createHttpServer } from "./http-server.js";
 import type { Logger } from "./logger.js";
 import { startMaintenance } from "./maintenance.js";
 
-/** Options of a running server (the flags of `pynenc-status serve`). */
+/** Options of a running server (the flags of `pynenc-status serve`); each defaults to SERVE_DEFAULTS. */
 export interface ServeOptions {
-  /** gRPC address, default 127.0.0.1:50051. */
+  /** gRPC address. */
   readonly listen?: string;
-  /** Connect and gRPC-Web address, default 127.0.0.1:8080. */
+  /** Connect and gRPC-Web address. */
   readonly httpListen?: string;
-  /** `memory`, `sqlite:PATH` or `redis://HOST:PORT/DB`, default sqlite:./pynenc-status.db. */
+  /** `memory`, `sqlite:PATH` or `redis://HOST:PORT/DB`. */
   readonly store?: string;
   /** Key prefix in Redis. */
   readonly redisPrefix?: string;
-  /** SQLite durability: `normal` (default, survives kill -9) or `full` (survives a power cut). */
+  /** SQLite durability: `normal` (survives kill -9) or `full` (survives a power cut). */
   readonly sqliteSynchronous?: "full" | "normal";
   /** The state machine and the server's own transitions (default: pynenc's). */
   readonly config?: StatusConfiguration;
@@ -28,18 +29,13 @@ export interface ServeOptions {
   readonly watchProgressIntervalMs?: number;
   /** How long shutdown waits for calls in flight before cutting them off. */
   readonly shutdownGraceMs?: number;
-  /** When invocations count as abandoned; default pynenc's (5 s pending, 10 min silent runner). */
+  /** When invocations count as abandoned. */
   readonly recovery?: RecoveryPolicy;
-  /** What the store keeps; default 24 hours of changes, final invocations purged after 24 hours. */
+  /** What the store keeps. */
   readonly retention?: RetentionPolicy;
-  /** How often recovery and retention run (default 1 s). */
+  /** How often recovery and retention run. */
   readonly maintenanceIntervalMs?: number;
 }
-
-/** pynenc's defaults: max_pending_seconds 5, a runner is dead after 10 minutes of silence. */
-export const DEFAULT_RECOVERY: RecoveryPolicy = { maxPendingMs: 5_000, runnerDeadAfterMs: 600_000 };
-/** A day of changes and of final invocations (pynenc purges final invocations after 24 hours). */
-export const DEFAULT_RETENTION: RetentionPolicy = { maxAgeMs: 86_400_000, purgeFinalAfterMs: 86_400_000 };
 
 /** A server that is accepting calls on both ports. */
 export interface RunningServer {
@@ -53,12 +49,12 @@ export interface RunningServer {
 /** Open the store and serve it on the gRPC and HTTP ports. */
 export async function serve(options: ServeOptions): Promise<RunningServer> {
   const { logger } = options;
-  const grpcListen = parseListenAddress(options.listen ?? "127.0.0.1:50051");
-  const httpListen = parseListenAddress(options.httpListen ?? "127.0.0.1:8080");
-  const storeSpec = options.store ?? "sqlite:./pynenc-status.db";
-  const store = await openStore(storeSpec, {
-    redisPrefix: options.redisPrefix,
-    sqliteSynchronous: options.sqliteSynchronous,
+  const grpcListen = parseListenAddress(options.listen ?? SERVE_DEFAULTS.listen);
+  const httpListen = parseListenAddress(options.httpListen ?? SERVE_DEFAULTS.httpListen);
+  const maxMessageBytes = options.maxMessageBytes ?? SERVE_DEFAULTS.maxMessageBytes;
+  const store = await openStore(options.store ?? SERVE_DEFAULTS.store, {
+    redisPrefix: options.redisPrefix ?? SERVE_DEFAULTS.redisPrefix,
+    sqliteSynchronous: options.sqliteSynchronous ?? SERVE_DEFAULTS.sqliteSynchronous,
     config: options.config,
   });
   const shutdown = new AbortController();
@@ -66,11 +62,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     store,
     config: options.config,
     shutdownSignal: shutdown.signal,
-    watchBufferLimit: options.watchBufferLimit,
-    watchProgressIntervalMs: options.watchProgressIntervalMs,
+    watchBufferLimit: options.watchBufferLimit ?? SERVE_DEFAULTS.watchBufferLimit,
+    watchProgressIntervalMs: options.watchProgressIntervalMs ?? SERVE_DEFAULTS.watchProgressIntervalMs,
   });
-  const grpcServer = createGrpcServer(handlers, logger, { maxMessageBytes: options.maxMessageBytes });
-  const httpServer = createHttpServer(handlers, { maxMessageBytes: options.maxMessageBytes });
+  const grpcServer = createGrpcServer(handlers, logger, { maxMessageBytes });
+  const httpServer = createHttpServer(handlers, { maxMessageBytes });
   let grpcPort: number;
   let httpPort: number;
   try {
@@ -85,9 +81,9 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const maintenance = startMaintenance(
     store,
     {
-      recovery: options.recovery ?? DEFAULT_RECOVERY,
-      retention: options.retention ?? DEFAULT_RETENTION,
-      intervalMs: options.maintenanceIntervalMs ?? 1_000,
+      recovery: options.recovery ?? SERVE_DEFAULTS.recovery,
+      retention: options.retention ?? SERVE_DEFAULTS.retention,
+      intervalMs: options.maintenanceIntervalMs ?? SERVE_DEFAULTS.maintenanceIntervalMs,
     },
     logger,
   );
@@ -104,7 +100,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       closing ??= (async () => {
         for (const service of ["", StatusService.typeName]) grpcServer.health.setStatus(service, "NOT_SERVING");
         shutdown.abort();
-        const grace = options.shutdownGraceMs ?? 5_000;
+        const grace = options.shutdownGraceMs ?? SERVE_DEFAULTS.shutdownGraceMs;
         await Promise.all([
           new Promise<void>((resolve) => {
             const timer = setTimeout(() => grpcServer.server.forceShutdown(), grace);

@@ -19,11 +19,12 @@ import {
 } from "../core/index.js";
 import type { StoredChange, StoredRecord } from "../store/index.js";
 
-const PREFIX = "INVOCATION_STATUS_";
+/** What every name of the proto's InvocationStatus enum starts with (`INVOCATION_STATUS_RUNNING`). */
+export const STATUS_NAME_PREFIX = "INVOCATION_STATUS_";
 const toProto = new Map<InvocationStatus, ProtoStatus>();
 const fromProto = new Map<number, InvocationStatus>();
 for (const status of ALL_STATUSES) {
-  const value = InvocationStatusSchema.values.find((v) => v.name === PREFIX + status.toUpperCase());
+  const value = InvocationStatusSchema.values.find((v) => v.name === STATUS_NAME_PREFIX + status.toUpperCase());
   if (value === undefined) throw new Error(`The proto enum lacks status ${status}`);
   toProto.set(status, value.number);
   fromProto.set(value.number, status);
@@ -41,7 +42,7 @@ export function statusFromProto(value: number): InvocationStatus | undefined {
 
 /** The proto enum name of a core status, as errors and logs show it. */
 export function statusName(status: InvocationStatus | null): string {
-  return status === null ? `${PREFIX}UNSPECIFIED` : PREFIX + status.toUpperCase();
+  return status === null ? `${STATUS_NAME_PREFIX}UNSPECIFIED` : STATUS_NAME_PREFIX + status.toUpperCase();
 }
 
 /** A Date as a google.protobuf.Timestamp. */

@@ -37,10 +37,10 @@ export interface StatusServiceOptions {
   readonly config?: StatusConfiguration;
   /** Aborted when the server shuts down: open watches end with UNAVAILABLE. */
   readonly shutdownSignal?: AbortSignal;
-  /** Matching changes held for one live watcher before it is cut off (default 10,000). */
-  readonly watchBufferLimit?: number;
-  /** An idle watch gets a progress mark this often (default 10 s). */
-  readonly watchProgressIntervalMs?: number;
+  /** Matching changes held for one live watcher before it is cut off. */
+  readonly watchBufferLimit: number;
+  /** An idle watch gets a progress mark this often. */
+  readonly watchProgressIntervalMs: number;
 }
 
 /** The handlers of pynenc.status.v1.StatusService, one implementation behind every transport. */
@@ -63,8 +63,7 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
     definitions: ALL_STATUSES.map((s) => definitionToProto(s, config.getDefinition(s))),
   });
   const shutdownSignal = options.shutdownSignal ?? new AbortController().signal;
-  const watchBufferLimit = options.watchBufferLimit ?? 10_000;
-  const watchProgressIntervalMs = options.watchProgressIntervalMs ?? 10_000;
+  const { watchBufferLimit, watchProgressIntervalMs } = options;
   // A store publishes one object per change to every watcher; converting it once lets every
   // watcher share the message (and the transport its encoding) instead of redoing it per watcher.
   const liveResponses = new WeakMap<StoredChange, WatchStatusResponse>();

@@ -14,13 +14,13 @@ export interface OpenStoreOptions {
   /** The state machine and the server's own transitions (default: pynenc's). */
   readonly config?: StatusConfiguration;
   /** Key prefix of the Redis backend. */
-  readonly redisPrefix?: string;
+  readonly redisPrefix: string;
   /** When the SQLite backend answers: once on disk (`full`) or once in the WAL (`normal`). */
   readonly sqliteSynchronous?: "full" | "normal";
 }
 
 /** Open the store a `--store` value names: `memory`, `sqlite:PATH` or `redis://HOST:PORT/DB`. */
-export async function openStore(spec: string, options: OpenStoreOptions = {}): Promise<StatusStore> {
+export async function openStore(spec: string, options: OpenStoreOptions): Promise<StatusStore> {
   const { config } = options;
   if (spec === "memory") return createMemoryStore({ config });
   if (spec.startsWith("sqlite:") && spec.length > "sqlite:".length) {

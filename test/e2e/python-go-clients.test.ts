@@ -10,6 +10,7 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type HistoryEntry, InvocationStatus as S, StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import { STATUS_NAME_PREFIX } from "../../src/service/proto-conversions.js";
 import { jsonLines, killRunning, startCollectedProcess, waitUntil } from "../helpers/child-processes.js";
 import { freePort, REPO_ROOT, type ServerProcess, startServerProcess } from "../helpers/server-process.js";
 import { assertToolchain, goBuild, locateToolchain, run, skipWithoutToolchain } from "../helpers/toolchain.js";
@@ -46,7 +47,7 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
 /** The complete JSON lines of an output still being written (a read may end mid-line). */
 
 /** The Go enum name, as the watcher prints it. */
-const goName = (status: S) => `INVOCATION_STATUS_${S[status]}`;
+const goName = (status: S) => `${STATUS_NAME_PREFIX}${S[status]}`;
 
 /** Python children: the generated client on the path, and no .pyc files written into the repo. */
 const pythonEnv = (extra: NodeJS.ProcessEnv = {}) => ({

@@ -34,9 +34,6 @@ export interface RedisKeys {
   readonly lease: string;
 }
 
-/** The default `--redis-prefix`. */
-export const DEFAULT_REDIS_PREFIX = "pynenc-status";
-
 /** The key names under `prefix`. */
 export function redisKeys(prefix: string): RedisKeys {
   const key = (name: string) => `${prefix}:${name}`;

@@ -7,7 +7,7 @@ import type { RecordFilter, RecoveryPolicy, StatusStore, StoredChange, StoredRec
 import { requestFingerprint } from "../transition-once.js";
 import { startChangeReader } from "./change-reader.js";
 import { definitionsHash } from "./definitions-hash.js";
-import { DEFAULT_REDIS_PREFIX, type RedisKeys, redisKeys } from "./keys.js";
+import { type RedisKeys, redisKeys } from "./keys.js";
 import { connectRedis, type RedisConnection } from "./redis-connection.js";
 import {
   changeFromFields,
@@ -20,8 +20,8 @@ import { defineStoreScripts } from "./store-scripts.js";
 
 /** Options of the Redis store. */
 export interface RedisStoreOptions {
-  /** Prefix of every key (default "pynenc-status"); servers sharing a state use the same one. */
-  readonly prefix?: string;
+  /** Prefix of every key; servers sharing a state use the same one. */
+  readonly prefix: string;
   /** Clock for record timestamps, heartbeats and leases (default: Redis's own, TIME). */
   readonly now?: () => Date;
   /** The state machine and the server's own transitions (default: pynenc's); the scripts read it from Redis. */
@@ -89,8 +89,8 @@ async function prepareRedis(
  * record, its indexes and its entry in a Redis Stream; every replica reads that stream and
  * publishes it to its own watchers in revision order, so each sees every replica's changes.
  */
-export async function createRedisStore(url: string, options: RedisStoreOptions = {}): Promise<StatusStore> {
-  const keys = redisKeys(options.prefix ?? DEFAULT_REDIS_PREFIX);
+export async function createRedisStore(url: string, options: RedisStoreOptions): Promise<StatusStore> {
+  const keys = redisKeys(options.prefix);
   const { now } = options;
   const config = options.config ?? STATUS_CONFIG;
   // The scripts take the caller's clock when there is one, else read Redis's.
