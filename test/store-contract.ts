@@ -58,7 +58,7 @@ function revisions(events: WatchEvent[]): number[] {
 
 /**
  * The behaviour every store backend must have. Each backend's test file calls this with a
- * factory, so memory, SQLite (and later Redis) are held to one contract.
+ * factory, so memory, SQLite and Redis are held to one contract.
  */
 export function describeStoreContract(name: string, factory: StoreFactory): void {
   describe(`store contract: ${name}`, () => {

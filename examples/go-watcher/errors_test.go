@@ -1,8 +1,9 @@
 package main
 
 // pynenc-status errors as a Go client reads them: status.FromError(err).Details() with
-// genproto's errdetails (SPEC section 3). Needs a running server: PYNENC_STATUS_TARGET=HOST:PORT
-// (skipped without it). Assertions are on codes, reasons and the statuses named, not on text.
+// genproto's errdetails (the README's error table). Needs a running server:
+// PYNENC_STATUS_TARGET=HOST:PORT (skipped without it). Assertions are on codes, reasons and the
+// statuses named, not on text.
 
 import (
 	"context"

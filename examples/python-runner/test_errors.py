@@ -1,4 +1,4 @@
-"""pynenc-status errors as a Python client reads them with grpcio-status (SPEC section 3).
+"""pynenc-status errors as a Python client reads them with grpcio-status (the README's error table).
 
 Needs a running server: PYNENC_STATUS_TARGET=HOST:PORT (the tests are skipped without it).
 Assertions are on codes, reasons and the statuses named, not on message text or value format.

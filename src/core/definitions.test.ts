@@ -14,8 +14,9 @@ import { PYNENC_SERVER_TRANSITIONS, type ServerTransitions } from "./server-tran
 
 const S = InvocationStatus;
 
-// SPEC.md section 1, transcribed by hand (state-machine.test.ts holds its own copy on purpose:
-// each test file checks the core against the spec, not against the other test).
+// pynenc 0.2.3's status table (pynenc/invocation/status.py), transcribed by hand (state-machine.test.ts
+// holds its own copy on purpose: each test file checks the core against pynenc, not against the
+// other test).
 interface SpecRow {
   from: string | null;
   allowed: readonly string[];
@@ -90,7 +91,7 @@ function tableWith(
   return table;
 }
 
-describe("the shipped definitions equal SPEC section 1", () => {
+describe("the shipped definitions equal pynenc's table", () => {
   test("one definition per status plus the new invocation", () => {
     expect(new Set(PYNENC_STATUS_DEFINITIONS.keys())).toEqual(new Set(SPEC_ROWS.map((r) => r.from)));
   });

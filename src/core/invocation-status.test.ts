@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { ALL_STATUSES, parseInvocationStatus } from "./invocation-status.js";
 
-// SPEC section 1: pynenc's string values, in pynenc's declaration order.
+// pynenc's string values, in pynenc's declaration order (pynenc/invocation/status.py).
 const SPEC_ORDER = [
   "registered",
   "concurrency_controlled",

@@ -20,8 +20,9 @@ import {
   validateTransition,
 } from "./index.js";
 
-// An independent transcription of SPEC.md section 1, row for row, as plain strings. It is the
-// oracle for every case below and deliberately shares nothing with definitions.ts.
+// An independent transcription of pynenc 0.2.3's status table (pynenc/invocation/status.py), row
+// for row, as plain strings. It is the oracle for every case below and deliberately shares nothing
+// with definitions.ts.
 type Flag = "" | "yes";
 type SpecTableRow = readonly [
   from: string | null,
@@ -54,7 +55,7 @@ const SPEC_TABLE: readonly SpecTableRow[] = [
   ["concurrency_controlled_final", [],                                                                               "yes", "",    "",    "",    "yes", ""],
 ];
 
-/** Statuses in pynenc's declaration order (SPEC section 1). */
+/** Statuses in pynenc's declaration order. */
 const STATUSES = [
   "registered",
   "concurrency_controlled",
@@ -126,7 +127,8 @@ function thrownBy(fn: () => unknown): unknown {
   throw new Error("expected a throw, got a return");
 }
 
-// --- the oracle: SPEC section 1's three rules, in order --------------------------------------
+// --- the oracle: pynenc's three rules of a transition, in order -------------------------------
+// The target must be allowed; the ownership rules must hold; then the new owner is computed.
 
 interface State {
   status: string;
@@ -218,7 +220,7 @@ function transitionCases(): TransitionCase[] {
 
 const TRANSITION_CASES = transitionCases();
 
-describe("the test's transcription of SPEC section 1", () => {
+describe("the test's transcription of pynenc's table", () => {
   test("has one row per status plus the new invocation", () => {
     expect(new Set(SPEC.keys())).toEqual(new Set([null, ...STATUSES]));
     expect(SPEC.size).toBe(SPEC_TABLE.length);

@@ -19,7 +19,7 @@ import { statusName } from "./proto-conversions.js";
 /** The ErrorInfo domain of every error this service sends. */
 export const ERROR_DOMAIN = "status.pynenc";
 
-/** The ErrorInfo reasons this service sends (SPEC section 3). */
+/** The ErrorInfo reasons this service sends (the README's error table says when). */
 export type ErrorReason =
   | "INVALID_TRANSITION"
   | "OWNERSHIP_VIOLATION"

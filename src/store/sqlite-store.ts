@@ -25,7 +25,7 @@ export interface SqliteStoreOptions {
   now?: () => Date;
   /**
    * `normal` (default): a call is answered once its commit is written to the WAL, so it survives
-   * `kill -9` of the server (SPEC section 5), but the last commits may be lost if the machine
+   * `kill -9` of the server (test/e2e/durability.test.ts), but the last commits may be lost if the machine
    * itself goes down. `full`: answered once the commit is on disk (an fsync per commit group), so
    * it survives a power cut. SQLite's synchronous pragma; NORMAL is SQLite's advice for WAL mode.
    */
