@@ -1,25 +1,15 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { type DescMessage, type MessageShape, toJsonString } from "@bufbuild/protobuf";
-import { type Client, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import { type StatusClient, StatusService } from "../client/index.js";
 import { SERVE_DEFAULTS } from "../server/defaults.js";
 import { UsageError } from "./cli-error.js";
 import { parseStatusArgument } from "./status-argument.js";
-
-/** The status service client the CLI talks to, over gRPC. */
-export type StatusClient = Client<typeof StatusService>;
 
 /** Where the client commands look for a server: the gRPC port `serve` listens on by default. */
 export const DEFAULT_SERVER = SERVE_DEFAULTS.listen;
 
 /** The flag every client command takes. */
 export const SERVER_FLAG = `  --server HOST:PORT   the server's gRPC port (default ${DEFAULT_SERVER})\n`;
-
-/** A client for `HOST:PORT` (the gRPC port). */
-export function createStatusClient(server: string): StatusClient {
-  return createClient(StatusService, createGrpcTransport({ baseUrl: `http://${server}` }));
-}
 
 /** Print a message as one line of proto3 JSON. */
 export function printJson<D extends DescMessage>(schema: D, message: MessageShape<D>): void {

@@ -1,11 +1,6 @@
+import { createStatusClient } from "../client/index.js";
 import { describeError, UsageError } from "./cli-error.js";
-import {
-  type ClientCommand,
-  createStatusClient,
-  getCommand,
-  listAvailableCommand,
-  transitionCommand,
-} from "./client-commands.js";
+import { type ClientCommand, getCommand, listAvailableCommand, transitionCommand } from "./client-commands.js";
 import { runRender } from "./render-command.js";
 import { runServe, SERVE_HELP } from "./serve-command.js";
 import { watchCommand } from "./watch-command.js";

@@ -1,9 +1,9 @@
 import { parseArgs } from "node:util";
 import { instance as graphviz } from "@viz-js/viz";
+import { createStatusClient } from "../client/index.js";
 import { STATUS_CONFIG, StatusConfiguration, stateDiagramDot, stateDiagramMermaid } from "../core/index.js";
 import { definitionsFromProto } from "../service/proto-conversions.js";
 import { UsageError } from "./cli-error.js";
-import { createStatusClient } from "./client-commands.js";
 
 /** `pynenc-status render --help`. */
 export const RENDER_HELP = `Usage: pynenc-status render [--format mermaid|dot|svg] [--server HOST:PORT]

@@ -3,8 +3,9 @@ import { parseArgs } from "node:util";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { StatusService, type WatchStatusRequestSchema } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import type { StatusClient } from "../client/index.js";
 import { describeError, UsageError } from "./cli-error.js";
-import { type ClientCommand, DEFAULT_SERVER, printJson, SERVER_FLAG, type StatusClient } from "./client-commands.js";
+import { type ClientCommand, DEFAULT_SERVER, printJson, SERVER_FLAG } from "./client-commands.js";
 import { parseStatusArgument } from "./status-argument.js";
 
 // Errors after which the same watch, resumed from the last revision, can go on.

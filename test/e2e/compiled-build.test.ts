@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -28,6 +29,34 @@ describe("the compiled build (dist/, bin/pynenc-status.js)", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: pynenc-status/);
   });
+
+  const entries = [
+    { name: "pynenc-status", conditions: [], file: "dist/src/index.js", exports: ["serve", "createSqliteStore"] },
+    { name: "pynenc-status/client", conditions: [], file: "dist/src/client/index.js", exports: ["createStatusClient"] },
+    {
+      name: "pynenc-status/client",
+      conditions: ["--conditions=browser"],
+      file: "dist/src/client/browser.js",
+      exports: ["createStatusClient"],
+    },
+  ];
+  for (const c of entries) {
+    const under = c.conditions.length > 0 ? ` (${c.conditions.join(" ")})` : "";
+    test(`${c.name}${under} resolves through the exports map to ${c.file}`, async () => {
+      // The package refers to itself by name, as a project that installed it would.
+      const script = `const m = await import(${JSON.stringify(c.name)});
+        console.log(JSON.stringify({ url: import.meta.resolve(${JSON.stringify(c.name)}),
+          kinds: ${JSON.stringify(c.exports)}.map((name) => typeof m[name]), running: m.InvocationStatus?.RUNNING }));`;
+      const result = await run(process.execPath, [...c.conditions, "--input-type=module", "-e", script], {
+        cwd: REPO_ROOT,
+      });
+      expect(result.stderr).toBe("");
+      const seen = JSON.parse(result.stdout) as { url: string; kinds: string[]; running: unknown };
+      expect(seen.url).toBe(pathToFileURL(join(REPO_ROOT, c.file)).href);
+      expect(seen.kinds).toEqual(c.exports.map(() => "function"));
+      expect(seen.running).toBe(c.name === "pynenc-status" ? "running" : 7);
+    });
+  }
 
   const stores = [
     { name: "memory", flags: () => ["--store", "memory"] },

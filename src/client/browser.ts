@@ -1,0 +1,33 @@
+import { createClient, type Interceptor, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-web";
+import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import { baseUrlFromAddress } from "./base-url.js";
+
+import type { StatusClient } from "./status-client.js";
+
+export * from "./generated.js";
+// Only the type: the Node client's module (and connect-node) never reach a browser bundle.
+export type { StatusClient } from "./status-client.js";
+
+/** How a browser client reaches the server's HTTP port (`--http-listen`), which allows CORS. */
+export interface StatusClientOptions {
+  /** `connect` (default): the Connect protocol; `grpc-web`: gRPC-Web. Browsers cannot speak gRPC. */
+  readonly transport?: "connect" | "grpc-web";
+  /** Connect-ES interceptors, run on every call. */
+  readonly interceptors?: Interceptor[];
+}
+
+function transportFor(baseUrl: string, options: StatusClientOptions): Transport {
+  const interceptors = options.interceptors ?? [];
+  return options.transport === "grpc-web"
+    ? createGrpcWebTransport({ baseUrl, interceptors })
+    : createConnectTransport({ baseUrl, interceptors });
+}
+
+/**
+ * Create a browser client (fetch, through @connectrpc/connect-web) for the server's HTTP port at
+ * `address` (`HOST:PORT`, or a URL such as `https://status.example.com`).
+ */
+export function createStatusClient(address: string, options: StatusClientOptions = {}): StatusClient {
+  return createClient(StatusService, transportFor(baseUrlFromAddress(address), options));
+}

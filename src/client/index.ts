@@ -1,0 +1,2 @@
+export * from "./generated.js";
+export * from "./status-client.js";
