@@ -35,6 +35,14 @@ function command(
   return { invocationId, status, runnerId, taskId: "", ...extra };
 }
 
+/** Invocations and their tasks, in the order the listing and claiming tests register them. */
+const INVOCATION_TASKS = [
+  ["a", "t1"],
+  ["b", "t2"],
+  ["c", "t1"],
+  ["d", "t1"],
+] as const;
+
 /** Move a new invocation to RUNNING owned by `runner`. */
 async function startRunning(store: StatusStore, id: string, runner: string): Promise<void> {
   await store.transition(command(id, S.REGISTERED));
@@ -261,12 +269,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     });
 
     test("lists available invocations oldest first, by task, in pages that survive changes", async () => {
-      for (const [id, task] of [
-        ["a", "t1"],
-        ["b", "t2"],
-        ["c", "t1"],
-        ["d", "t1"],
-      ] as const) {
+      for (const [id, task] of INVOCATION_TASKS) {
         await store.transition(command(id, S.REGISTERED, null, { taskId: task }));
       }
       await store.transition(command("b", S.PENDING, "r1"));
@@ -435,12 +438,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     });
 
     test("claiming takes the oldest available invocations, by task, each once", async () => {
-      for (const [id, task] of [
-        ["a", "t1"],
-        ["b", "t2"],
-        ["c", "t1"],
-        ["d", "t1"],
-      ] as const) {
+      for (const [id, task] of INVOCATION_TASKS) {
         await store.transition(command(id, S.REGISTERED, null, { taskId: task }));
       }
       const first = await store.claimAvailable({ runnerId: "r1", maxCount: 2, taskId: "t1" });
