@@ -43,8 +43,11 @@ function respond(
       timestamp: timestampNow(),
       revision: ++revision,
       taskId: request.taskId,
+      namespace: "",
+      registeredAt: timestampNow(),
     },
     previousStatus: request.status === InvocationStatus.REGISTERED ? undefined : InvocationStatus.REGISTERED,
+    validatedOnly: false,
   };
 }
 

@@ -14,10 +14,12 @@ async function fill(store: StatusStore): Promise<void> {
   for (let start = 0; start < STORED; start += group) {
     const ids = Array.from({ length: Math.min(group, STORED - start) }, (_, i) => `inv-${start + i}`);
     await Promise.all(
-      ids.map((invocationId) => store.transition({ invocationId, status: S.REGISTERED, runnerId: null, taskId: "" })),
+      ids.map((invocationId) =>
+        store.transition({ namespace: "", invocationId, status: S.REGISTERED, runnerId: null, taskId: "" }),
+      ),
     );
   }
-  await store.claimAvailable({ runnerId: "bench-runner", maxCount: STALE, taskId: "" });
+  await store.claimAvailable({ namespace: "", runnerId: "bench-runner", maxCount: STALE, taskId: "" });
 }
 
 async function timed(run: () => Promise<unknown>): Promise<number> {

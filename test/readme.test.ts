@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { SERVE_FLAG_DEFAULTS, SERVE_HELP } from "../src/cli/serve-command.js";
-import { stateDiagramMermaid } from "../src/core/index.js";
+import { STATE_MACHINE_PROFILES, stateDiagramMermaid } from "../src/core/index.js";
 import { README } from "./helpers/readme.js";
 import { REPO_ROOT } from "./helpers/server-process.js";
 
@@ -15,10 +15,16 @@ describe("README", () => {
     expect(head).toContain("npm install && npm test");
   });
 
-  test("the Mermaid state diagram is the one drawn from the definitions", () => {
-    const match = /<!-- state-diagram:start -->\n```mermaid\n([\s\S]*?)```\n<!-- state-diagram:end -->/.exec(readme);
-    expect(match?.[1]).toBe(stateDiagramMermaid());
-  });
+  test.each([...STATE_MACHINE_PROFILES])(
+    "the %s Mermaid state diagram is the one drawn from its definitions",
+    (profile, config) => {
+      const name = profile.replaceAll(".", "\\.");
+      const match = new RegExp(
+        `<!-- state-diagram:${name}:start -->\n\`\`\`mermaid\n([\\s\\S]*?)\`\`\`\n<!-- state-diagram:${name}:end -->`,
+      ).exec(readme);
+      expect(match?.[1]).toBe(stateDiagramMermaid(config));
+    },
+  );
 
   test("documents every flag of serve", () => {
     const flags = [...SERVE_HELP.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]!);

@@ -1,15 +1,16 @@
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import {
-  ALL_STATUSES,
   createStatusRecord,
   type InvocationStatusError,
+  PYNENC_0_3_STATUS_CONFIG,
   InvocationStatus as S,
+  STATUS_CONFIG,
   statusRecordTransition,
 } from "../src/core/index.js";
-import type { StatusStore, StoredChange } from "../src/store/index.js";
-import { redisKeys } from "../src/store/redis/keys.js";
-import { createRedisStore, RedisEvictionPolicyError } from "../src/store/redis/redis-store.js";
+import { StateMachineProfileMismatchError, type StatusStore, type StoredChange } from "../src/store/index.js";
+import { namespacedKey, redisKeys } from "../src/store/redis/keys.js";
+import { createRedisStore, RedisEvictionPolicyError, RedisKeyLayoutError } from "../src/store/redis/redis-store.js";
 import { type RedisServer, redisServerAvailable, startRedisServer } from "./helpers/redis-server.js";
 import { describeStoreContract } from "./store-contract.js";
 
@@ -38,58 +39,74 @@ describe.runIf(available)("redis store", () => {
   }
   const closeAll = (stores: StatusStore[]) => Promise.all(stores.map((s) => s.close()));
   const command = (invocationId: string, status: S, runnerId: string | null = null) => ({
+    namespace: "",
     invocationId,
     status,
     runnerId,
     taskId: "",
   });
 
-  test("the scripts apply the core's state machine: every (status, target, owner, runner) agrees", async () => {
-    const prefix = freshPrefix();
-    const keys = redisKeys(prefix);
-    const store = await createRedisStore(server.url(), { prefix });
-    const redis = new Redis(server.url());
-    const at = new Date("2026-01-01T00:00:00Z");
-    const runners = [null, "", "r1", "r2"];
-    let compared = 0;
-    try {
-      for (const from of [null, ...ALL_STATUSES]) {
-        for (const owner of from === null ? [null] : [null, "r1"]) {
-          const id = `${from ?? "new"}-${owner ?? "none"}`;
-          if (from !== null) {
-            // Put the record straight in place: most (status, owner) pairs take many steps to reach.
-            await redis.hset(keys.record + id, { s: from, t: at.getTime(), r: 1, k: "" });
-            if (owner !== null) await redis.hset(keys.record + id, "o", owner);
-          }
-          for (const to of ALL_STATUSES) {
-            for (const runnerId of runners) {
-              const current = from === null ? null : createStatusRecord(from, owner, at);
-              let expected: unknown;
-              try {
-                const next = statusRecordTransition(current, to, runnerId, at);
-                expected = { status: next.status, runnerId: next.runnerId };
-              } catch (error) {
-                // The store throws the core's error, naming the invocation it is about.
-                expected = (error as InvocationStatusError).forInvocation(id);
+  // Each profile in a namespace of its own: the keys the test writes in TypeScript are the ones the
+  // scripts read, for a namespace with ':' and NUL in it too.
+  const profiles = [
+    { config: STATUS_CONFIG, namespace: "" },
+    { config: PYNENC_0_3_STATUS_CONFIG, namespace: "app:1\u0000:x" },
+  ];
+  for (const { config, namespace } of profiles) {
+    test(`the scripts apply the core's state machine (${config.profile}): every (status, target, owner, runner) agrees`, async () => {
+      const prefix = freshPrefix();
+      const keys = redisKeys(prefix);
+      const store = await createRedisStore(server.url(), { prefix, config });
+      const redis = new Redis(server.url());
+      const at = new Date("2026-01-01T00:00:00Z");
+      const runners = [null, "", "r1", "r2"];
+      const { statuses } = config;
+      let compared = 0;
+      try {
+        for (const from of [null, ...statuses]) {
+          for (const owner of from === null ? [null] : [null, "r1"]) {
+            const id = `${from ?? "new"}-${owner ?? "none"}`;
+            if (from !== null) {
+              // Put the record straight in place: most (status, owner) pairs take many steps to reach.
+              const key = namespacedKey(keys.record, namespace, id);
+              await redis.hset(key, { s: from, t: at.getTime(), r: 1, k: "", g: 1, a: at.getTime() });
+              if (owner !== null) await redis.hset(key, "o", owner);
+            }
+            for (const to of statuses) {
+              for (const runnerId of runners) {
+                const current = from === null ? null : createStatusRecord(from, owner, at);
+                let expected: unknown;
+                try {
+                  const next = statusRecordTransition(current, to, runnerId, at, config);
+                  expected = { status: next.status, runnerId: next.runnerId };
+                } catch (error) {
+                  // The store throws the core's error, naming the invocation it is about.
+                  expected = (error as InvocationStatusError).forInvocation(id);
+                }
+                if (from === null && to !== S.REGISTERED) continue; // not found, before the state machine
+                const attempt = { ...command(id, to, runnerId), namespace, validateOnly: true };
+                const got = await store.transition(attempt).then(
+                  (change) => ({ status: change.record.status, runnerId: change.record.runnerId }),
+                  (error: unknown) => error,
+                );
+                expect(got, `${from} (owner ${owner}) -> ${to} by ${runnerId}`).toEqual(expected);
+                if (expected instanceof Error) {
+                  expect((got as Error).constructor).toBe(expected.constructor);
+                  // The allowed targets are the profile's (no RESUMED under pynenc-0.3).
+                  expect(got).toMatchObject({ ...expected });
+                }
+                compared++;
               }
-              if (from === null && to !== S.REGISTERED) continue; // not found, before the state machine
-              const got = await store.transition({ ...command(id, to, runnerId), validateOnly: true }).then(
-                (change) => ({ status: change.record.status, runnerId: change.record.runnerId }),
-                (error: unknown) => error,
-              );
-              expect(got, `${from} (owner ${owner}) -> ${to} by ${runnerId}`).toEqual(expected);
-              if (expected instanceof Error) expect((got as Error).constructor).toBe(expected.constructor);
-              compared++;
             }
           }
         }
+        expect(compared).toBe(4 + statuses.length * 2 * statuses.length * runners.length);
+      } finally {
+        redis.disconnect();
+        await store.close();
       }
-      expect(compared).toBe(4 + ALL_STATUSES.length * 2 * ALL_STATUSES.length * runners.length);
-    } finally {
-      redis.disconnect();
-      await store.close();
-    }
-  });
+    });
+  }
 
   test("replicas see every change of every replica, in the same order, and read each other's writes at once", async () => {
     const stores = await replicas(3);
@@ -103,7 +120,7 @@ describe.runIf(available)("redis store", () => {
             await store.transition(command(id, S.REGISTERED));
             // Written through one replica, read through the next one straight after.
             const other = stores[(i + 1) % stores.length]!;
-            expect((await other.get(id))?.status).toBe(S.REGISTERED);
+            expect((await other.get("", id))?.status).toBe(S.REGISTERED);
             await other.transition(command(id, S.PENDING, `runner-${i}`));
           }
         }),
@@ -131,7 +148,7 @@ describe.runIf(available)("redis store", () => {
       );
       const claims = await Promise.all(
         Array.from({ length: 30 }, (_, r) =>
-          stores[r % 3]!.claimAvailable({ runnerId: `r${r}`, maxCount: 15, taskId: "" }),
+          stores[r % 3]!.claimAvailable({ namespace: "", runnerId: `r${r}`, maxCount: 15, taskId: "" }),
         ),
       );
       const claimed = claims.flat().map((c) => c.record.invocationId);
@@ -194,6 +211,146 @@ describe.runIf(available)("redis store", () => {
       }
     } finally {
       await a.close();
+    }
+  });
+
+  test("a prefix keeps the state machine it was created with: a replica with another is refused, naming Redis and the prefix", async () => {
+    const prefix = freshPrefix();
+    const first = await createRedisStore(server.url(), { prefix, config: PYNENC_0_3_STATUS_CONFIG });
+    try {
+      const error = await createRedisStore(server.url(), { prefix }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StateMachineProfileMismatchError);
+      expect(error).toMatchObject({ storedProfile: "pynenc-0.3", requestedProfile: "pynenc-0.2" });
+      const { location } = error as StateMachineProfileMismatchError;
+      expect(location).toContain(server.url());
+      expect(location).toContain(JSON.stringify(prefix));
+      // The refused replica changed nothing: the prefix still runs pynenc-0.3's machine.
+      await first.transition(command("p", S.REGISTERED));
+      await first.transition(command("p", S.PENDING, "r1"));
+      await first.transition(command("p", S.RUNNING, "r1"));
+      await first.transition(command("p", S.PAUSED, "r1"));
+      const second = await createRedisStore(server.url(), { prefix, config: PYNENC_0_3_STATUS_CONFIG });
+      try {
+        expect((await second.transition(command("p", S.RUNNING, "r1"))).record.status).toBe(S.RUNNING);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await first.close();
+    }
+  });
+
+  test("a prefix holding the previous key layout is refused and left as it was", async () => {
+    const prefix = freshPrefix();
+    const redis = new Redis(server.url());
+    try {
+      await redis.set(`${prefix}:revision`, "42");
+      await redis.zadd(`${prefix}:records`, 42, "inv-1");
+      const error = await createRedisStore(server.url(), { prefix }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RedisKeyLayoutError);
+      expect((error as Error).message).toContain(JSON.stringify(prefix));
+      expect((await redis.keys(`${prefix}:*`)).sort()).toEqual([`${prefix}:records`, `${prefix}:revision`]);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  test("replicas of a prefix sign page tokens with one secret, kept across restarts; another prefix has its own", async () => {
+    const stores = await replicas(2);
+    const secret = stores[0]!.pageTokenSecret();
+    try {
+      expect(stores[1]!.pageTokenSecret().equals(secret)).toBe(true);
+    } finally {
+      await closeAll(stores);
+    }
+    const prefix = freshPrefix();
+    const other = await createRedisStore(server.url(), { prefix });
+    try {
+      expect(other.pageTokenSecret().equals(secret)).toBe(false);
+      const reopened = await createRedisStore(server.url(), { prefix });
+      expect(reopened.pageTokenSecret().equals(other.pageTokenSecret())).toBe(true);
+      await reopened.close();
+    } finally {
+      await other.close();
+    }
+  });
+
+  test("counts are kept in Redis: every replica, and one opened later, reads what the records say", async () => {
+    const prefix = freshPrefix();
+    const stores = await Promise.all([0, 1].map(() => createRedisStore(server.url(), { prefix })));
+    try {
+      const moves = Array.from({ length: 60 }, async (_, i) => {
+        const store = stores[i % 2]!;
+        const id = `c-${i}`;
+        await store.transition({ ...command(id, S.REGISTERED), taskId: `t${i % 3}` });
+        if (i % 4 === 0) return;
+        await stores[(i + 1) % 2]!.transition(command(id, S.PENDING, "r1"));
+        if (i % 4 === 1) return;
+        await store.transition(command(id, S.RUNNING, "r1"));
+        if (i % 4 === 2) await store.transition(command(id, S.SUCCESS, "r1"));
+      });
+      await Promise.all(moves);
+      const later = await createRedisStore(server.url(), { prefix });
+      stores.push(later);
+      const { records } = await later.listInvocations({ namespace: "", order: "revision", limit: 1000 });
+      for (const taskId of [undefined, "t0", "t1", "t2", "none"]) {
+        const expected = new Map(later.config.statuses.map((s) => [s, 0]));
+        for (const r of records) {
+          if (taskId === undefined || r.taskId === taskId) expected.set(r.status, expected.get(r.status)! + 1);
+        }
+        for (const store of stores) expect((await store.countInvocations("", taskId)).counts).toEqual(expected);
+      }
+    } finally {
+      await closeAll(stores);
+    }
+  });
+
+  test("purging a large namespace goes in bounded steps and leaves no key of it behind", async () => {
+    const prefix = freshPrefix();
+    const store = await createRedisStore(server.url(), { prefix });
+    const redis = new Redis(server.url());
+    const namespace = "big:app";
+    try {
+      for (let batch = 0; batch < 3; batch++) {
+        await store.batchTransition(
+          Array.from({ length: 1_000 }, (_, i) => ({
+            ...command(`b-${batch}-${i}`, S.REGISTERED),
+            namespace,
+            taskId: `t${i % 7}`,
+            requestId: `req-${batch}-${i}`,
+          })),
+        );
+      }
+      await store.claimAvailable({ namespace, runnerId: "r1", maxCount: 100, taskId: "" });
+      const runnerIds = Array.from({ length: 1_200 }, (_, i) => `runner-${i}`);
+      await store.heartbeat({ namespace, runnerIds, canRunAtomicService: true, consumedQueues: ["q"] });
+      await store.transition({ ...command("kept", S.REGISTERED), namespace: "big" });
+
+      expect(await store.purgeNamespace(namespace)).toEqual({ invocationsPurged: 3_000, runnersPurged: 1_200 });
+      const segment = `${Buffer.byteLength(namespace)}:${namespace}`;
+      expect((await redis.keys(`${prefix}:*`)).filter((key) => key.includes(segment))).toEqual([]);
+      expect(await redis.smembers(`${prefix}:namespaces`)).toEqual(["big"]);
+      expect((await store.get("big", "kept"))?.status).toBe(S.REGISTERED);
+      expect((await store.countInvocations("big")).counts.get(S.REGISTERED)).toBe(1);
+    } finally {
+      redis.disconnect();
+      await store.close();
+    }
+  });
+
+  test("a request id used again after its namespace was purged outlives the compaction of its first use", async () => {
+    const store = await createRedisStore(server.url(), { prefix: freshPrefix() });
+    try {
+      const registered = { ...command("a", S.REGISTERED), namespace: "app", requestId: "k" };
+      await store.transition(registered);
+      await store.purgeNamespace("app");
+      const again = await store.transition(registered);
+      await store.compact({ maxChanges: 1 });
+      expect(store.oldestRevision()).toBe(again.record.revision);
+      expect(await store.transition(registered)).toEqual(again);
+      expect(store.currentRevision()).toBe(again.record.revision);
+    } finally {
+      await store.close();
     }
   });
 

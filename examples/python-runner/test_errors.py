@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
+from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
 from pynenc_status.v1 import status_pb2 as pb
 from pynenc_status.v1 import status_pb2_grpc
@@ -54,6 +54,13 @@ def rpc_error_details(
     status = rpc_status.from_call(err)
     assert status is not None, "no google.rpc.Status in grpc-status-details-bin"
     assert status.code == err.code().value[0]
+    return status_details(status)
+
+
+def status_details(
+    status: status_pb2.Status,
+) -> tuple[error_details_pb2.ErrorInfo, error_details_pb2.PreconditionFailure | None]:
+    """The ErrorInfo (required) and PreconditionFailure (optional) of a google.rpc.Status."""
     infos, failures = [], []
     for detail in status.details:
         if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
@@ -134,3 +141,40 @@ def test_ownership_violation(
 
     after = stub.Get(pb.GetRequest(invocation_id=inv), timeout=10).record
     assert after == before
+
+
+def test_batch_transition_item_errors(stub: status_pb2_grpc.StatusServiceStub) -> None:
+    """A failed BatchTransition item is the google.rpc.Status the same call alone fails with."""
+    inv = f"py-batch-{uuid.uuid4()}"
+    registered = pb.TransitionRequest(invocation_id=inv, status=S.INVOCATION_STATUS_REGISTERED)
+    not_allowed = pb.TransitionRequest(invocation_id=inv, status=S.INVOCATION_STATUS_RUNNING, runner_id="r1")
+    invalid = pb.TransitionRequest(invocation_id="", status=S.INVOCATION_STATUS_REGISTERED)
+    batch = stub.BatchTransition(pb.BatchTransitionRequest(requests=[registered, not_allowed, invalid]), timeout=10)
+    ok, refused, rejected = batch.results
+    assert ok.WhichOneof("result") == "response"
+    assert ok.response.record.status == S.INVOCATION_STATUS_REGISTERED
+
+    assert refused.WhichOneof("result") == "error"
+    assert refused.error.code == grpc.StatusCode.FAILED_PRECONDITION.value[0]
+    info, failure = status_details(refused.error)
+    assert (info.domain, info.reason) == ("status.pynenc", "INVALID_TRANSITION")
+    assert statuses_named(info.metadata["allowed"]) == {
+        "pending",
+        "concurrency_controlled",
+        "concurrency_controlled_final",
+    }
+    assert failure is not None
+    # The very status the same Transition alone fails with, details and all.
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.Transition(not_allowed, timeout=10)
+    assert rpc_status.from_call(caught.value) == refused.error
+
+    assert rejected.WhichOneof("result") == "error"
+    assert rejected.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    info, _ = status_details(rejected.error)
+    assert (info.reason, info.metadata["field"]) == ("INVALID_ARGUMENT", "invocation_id")
+    bad_requests = [d for d in rejected.error.details if d.Is(error_details_pb2.BadRequest.DESCRIPTOR)]
+    assert len(bad_requests) == 1
+
+    # The failed items changed nothing.
+    assert stub.Get(pb.GetRequest(invocation_id=inv), timeout=10).record.status == S.INVOCATION_STATUS_REGISTERED

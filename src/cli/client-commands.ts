@@ -8,8 +8,10 @@ import { parseStatusArgument } from "./status-argument.js";
 /** Where the client commands look for a server: the gRPC port `serve` listens on by default. */
 export const DEFAULT_SERVER = SERVE_DEFAULTS.listen;
 
-/** The flag every client command takes. */
-export const SERVER_FLAG = `  --server HOST:PORT   the server's gRPC port (default ${DEFAULT_SERVER})\n`;
+/** The flags every client command takes. */
+export const SERVER_FLAG =
+  `  --namespace NS       the namespace of the invocations (default "", the default namespace)\n` +
+  `  --server HOST:PORT   the server's gRPC port (default ${DEFAULT_SERVER})\n`;
 
 /** Print a message as one line of proto3 JSON. */
 export function printJson<D extends DescMessage>(schema: D, message: MessageShape<D>): void {
@@ -34,11 +36,21 @@ function parse(
 ): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   const { values, positionals } = parseArgs({
     args,
-    options: { ...options, server: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      ...options,
+      namespace: { type: "string" },
+      server: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
     allowPositionals: true,
     strict: true,
   });
   return { values: values as Record<string, string | boolean | undefined>, positionals };
+}
+
+/** The `--namespace` value ("" when not given). */
+function namespaceFlag(values: Record<string, string | boolean | undefined>): string {
+  return (values.namespace as string | undefined) ?? "";
 }
 
 /** The positional arguments, which must be exactly `count` (else a usage error naming `usage`). */
@@ -49,7 +61,7 @@ function exactPositionals(positionals: string[], count: number, usage: string): 
 
 /** `get ID`. */
 export const getCommand: ClientCommand = {
-  help: `Usage: pynenc-status get INVOCATION_ID [--server HOST:PORT]\n\nPrint the current record as JSON.\n\n${SERVER_FLAG}`,
+  help: `Usage: pynenc-status get INVOCATION_ID [--namespace NS] [--server HOST:PORT]\n\nPrint the current record as JSON.\n\nFlags:\n${SERVER_FLAG}`,
   async run(args) {
     const { values, positionals } = parse(args, {});
     if (values.help) return "help";
@@ -57,7 +69,7 @@ export const getCommand: ClientCommand = {
     return {
       server: (values.server as string | undefined) ?? DEFAULT_SERVER,
       call: async (client) => {
-        const response = await client.get({ invocationId });
+        const response = await client.get({ invocationId, namespace: namespaceFlag(values) });
         printJson(StatusService.method.get.output, response);
       },
     };
@@ -93,6 +105,7 @@ ${SERVER_FLAG}`,
       taskId: (values.task as string | undefined) ?? "",
       expectedRevision: revisionArgument("--expected-revision", values["expected-revision"] as string | undefined),
       validateOnly: Boolean(values["validate-only"]),
+      namespace: namespaceFlag(values),
     };
     return {
       server: (values.server as string | undefined) ?? DEFAULT_SERVER,
@@ -130,7 +143,12 @@ ${SERVER_FLAG}`,
         let pageToken = (values["page-token"] as string | undefined) ?? "";
         const taskId = (values.task as string | undefined) ?? "";
         do {
-          const page = await client.listAvailableForRun({ pageSize, pageToken, taskId });
+          const page = await client.listAvailableForRun({
+            pageSize,
+            pageToken,
+            taskId,
+            namespace: namespaceFlag(values),
+          });
           for (const record of page.records) printJson(StatusService.method.get.output.field.record.message!, record);
           pageToken = page.nextPageToken;
           if (onePage) {

@@ -1,12 +1,14 @@
 import { parseArgs } from "node:util";
 import { instance as graphviz } from "@viz-js/viz";
 import { createStatusClient } from "../client/index.js";
-import { STATUS_CONFIG, StatusConfiguration, stateDiagramDot, stateDiagramMermaid } from "../core/index.js";
-import { definitionsFromProto } from "../service/proto-conversions.js";
+import { stateDiagramDot, stateDiagramMermaid } from "../core/index.js";
+import { SERVE_DEFAULTS } from "../server/defaults.js";
+import { statusConfigurationFromProto } from "../service/proto-conversions.js";
 import { UsageError } from "./cli-error.js";
+import { parseStateMachineArgument, STATE_MACHINE_CHOICES } from "./state-machine-argument.js";
 
 /** `pynenc-status render --help`. */
-export const RENDER_HELP = `Usage: pynenc-status render [--format mermaid|dot|svg] [--server HOST:PORT]
+export const RENDER_HELP = `Usage: pynenc-status render [--format mermaid|dot|svg] [--state-machine P | --server HOST:PORT]
 
 Draw the state machine, as pynenc's own "status render" does: from this build's definitions,
 or with --server from a running server's DescribeStateMachine.
@@ -14,7 +16,9 @@ or with --server from a running server's DescribeStateMachine.
 Flags:
   --format mermaid|dot|svg   Mermaid state diagram, Graphviz DOT, or SVG drawn by Graphviz
                              (default mermaid)
-  --server HOST:PORT         ask this server for its definitions
+  --state-machine ${STATE_MACHINE_CHOICES}
+                             which of this build's state machines (default ${SERVE_DEFAULTS.stateMachine})
+  --server HOST:PORT         ask this server for its definitions (and profile)
 `;
 
 const FORMATS = ["mermaid", "dot", "svg"] as const;
@@ -23,7 +27,12 @@ const FORMATS = ["mermaid", "dot", "svg"] as const;
 export async function runRender(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
-    options: { format: { type: "string" }, server: { type: "string" }, help: { type: "boolean", short: "h" } },
+    options: {
+      format: { type: "string" },
+      "state-machine": { type: "string" },
+      server: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
     allowPositionals: true,
     strict: true,
   });
@@ -34,11 +43,13 @@ export async function runRender(args: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError("render takes no positional arguments");
   const format = (values.format ?? "mermaid") as (typeof FORMATS)[number];
   if (!FORMATS.includes(format)) throw new UsageError(`--format must be one of ${FORMATS.join(", ")}`);
-  let config = STATUS_CONFIG;
+  if (values.server !== undefined && values["state-machine"] !== undefined) {
+    throw new UsageError("give --state-machine or --server, not both");
+  }
+  let config = parseStateMachineArgument(values["state-machine"] ?? SERVE_DEFAULTS.stateMachine);
   if (values.server !== undefined) {
-    const { definitions } = await createStatusClient(values.server).describeStateMachine({});
     // Checked like a table loaded at start-up: a server's answer must be a consistent state machine.
-    config = new StatusConfiguration(definitionsFromProto(definitions));
+    config = statusConfigurationFromProto(await createStatusClient(values.server).describeStateMachine({}));
   }
   if (format === "mermaid") process.stdout.write(stateDiagramMermaid(config));
   else if (format === "dot") process.stdout.write(stateDiagramDot(config));

@@ -4,6 +4,7 @@ import { createLogger, LOG_LEVELS, type LogLevel } from "../server/logger.js";
 import { serve } from "../server/serve.js";
 import { UsageError } from "./cli-error.js";
 import { formatDurationArgument, parseDurationArgument, parseRetainArgument } from "./duration-argument.js";
+import { parseStateMachineArgument, STATE_MACHINE_CHOICES } from "./state-machine-argument.js";
 
 const D = SERVE_DEFAULTS;
 const seconds = (ms: number) => String(ms / 1000);
@@ -25,12 +26,15 @@ export const SERVE_FLAG_DEFAULTS = {
   "--watch-buffer": String(D.watchBufferLimit),
   "--watch-progress-seconds": seconds(D.watchProgressIntervalMs),
   "--shutdown-grace-seconds": seconds(D.shutdownGraceMs),
+  "--state-machine": D.stateMachine,
+  "--recovery": D.recoveryEnabled ? "on" : "off",
   "--max-pending-seconds": seconds(D.recovery.maxPendingMs),
   "--runner-dead-after-seconds": seconds(D.recovery.runnerDeadAfterMs),
   "--recovery-interval-seconds": seconds(D.maintenanceIntervalMs),
   "--retain-changes":
     D.retention.maxChanges !== undefined ? String(D.retention.maxChanges) : durationDefault(D.retention.maxAgeMs),
   "--purge-final-after": durationDefault(D.retention.purgeFinalAfterMs),
+  "--allow-purge": D.allowPurge ? "on" : "off",
 } as const;
 const F = SERVE_FLAG_DEFAULTS;
 
@@ -59,6 +63,13 @@ Flags:
                                  with RESOURCE_EXHAUSTED (default ${F["--watch-buffer"]})
   --watch-progress-seconds S     an idle watch gets a progress mark this often (default ${F["--watch-progress-seconds"]})
   --shutdown-grace-seconds S     how long SIGINT/SIGTERM waits for calls in flight (default ${F["--shutdown-grace-seconds"]})
+  --state-machine ${STATE_MACHINE_CHOICES}
+                                 the state machine served: pynenc-0.2 for pynenc 0.2.x,
+                                 pynenc-0.3 for pynenc 0.3.0 to 0.4.x (no RESUMED); a store keeps
+                                 the one it was created with (default ${F["--state-machine"]})
+  --recovery on|off              off: the server does not recover abandoned invocations (pynenc
+                                 recovers them, through ListRecoveryCandidates); retention still
+                                 runs (default ${F["--recovery"]})
   --max-pending-seconds S        PENDING longer than this is recovered: PENDING_RECOVERY, then
                                  REROUTED (default ${F["--max-pending-seconds"]}, pynenc's max_pending_seconds)
   --runner-dead-after-seconds S  RUNNING owned by a runner without a heartbeat for this long is
@@ -67,6 +78,8 @@ Flags:
   --retain-changes N|DURATION    keep the last N changes, or those younger than DURATION such
                                  as 24h (default ${F["--retain-changes"]}); older watch revisions are OUT_OF_RANGE
   --purge-final-after DURATION   forget final invocations after this long (default ${F["--purge-final-after"]})
+  --allow-purge                  let PurgeNamespace delete a namespace's data (default ${F["--allow-purge"]}:
+                                 it fails with FAILED_PRECONDITION PURGE_DISABLED)
   -h, --help                     this text
 `;
 
@@ -81,6 +94,13 @@ function positiveNumber(flag: string, value: string): number {
 /** A flag that takes a positive number, or its default when it is not given. */
 function numberFlag(flag: string, value: string | undefined, fallback: number): number {
   return value === undefined ? fallback : positiveNumber(flag, value);
+}
+
+/** The value of an `on|off` flag, or its default when it is not given. */
+function onOffFlag(flag: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value !== "on" && value !== "off") throw new UsageError(`${flag} must be on or off`);
+  return value === "on";
 }
 
 /** A flag in seconds, in milliseconds, or its default (in milliseconds) when it is not given. */
@@ -103,6 +123,9 @@ export async function runServe(args: string[]): Promise<number> {
       "watch-buffer": { type: "string" },
       "watch-progress-seconds": { type: "string" },
       "shutdown-grace-seconds": { type: "string" },
+      "state-machine": { type: "string" },
+      recovery: { type: "string" },
+      "allow-purge": { type: "boolean" },
       "max-pending-seconds": { type: "string" },
       "runner-dead-after-seconds": { type: "string" },
       "recovery-interval-seconds": { type: "string" },
@@ -123,7 +146,12 @@ export async function runServe(args: string[]): Promise<number> {
   if (sqliteSynchronous !== "full" && sqliteSynchronous !== "normal") {
     throw new UsageError("--sqlite-synchronous must be full or normal");
   }
+  const config = parseStateMachineArgument(values["state-machine"] ?? D.stateMachine);
+  const recoveryEnabled = onOffFlag("--recovery", values.recovery, D.recoveryEnabled);
   const server = await serve({
+    config,
+    recoveryEnabled,
+    allowPurge: values["allow-purge"] ?? D.allowPurge,
     listen: values.listen,
     httpListen: values["http-listen"],
     store: values.store,
@@ -166,6 +194,8 @@ export async function runServe(args: string[]): Promise<number> {
     grpc: server.grpcAddress,
     http: server.httpAddress,
     store: values.store ?? D.store,
+    stateMachine: config.profile,
+    recovery: recoveryEnabled ? "on" : "off",
     pid: process.pid,
   });
   await new Promise<void>((resolve) => {

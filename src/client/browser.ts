@@ -6,6 +6,7 @@ import { baseUrlFromAddress } from "./base-url.js";
 import type { StatusClient } from "./status-client.js";
 
 export * from "./generated.js";
+export * from "./rpc-status-error.js";
 // Only the type: the Node client's module (and connect-node) never reach a browser bundle.
 export type { StatusClient } from "./status-client.js";
 

@@ -8,4 +8,5 @@ export {
   type PreconditionFailure,
   PreconditionFailureSchema,
 } from "../../gen/ts/google/rpc/error_details_pb.js";
+export { type Status, StatusSchema } from "../../gen/ts/google/rpc/status_pb.js";
 export * from "../../gen/ts/pynenc/status/v1/status_pb.js";

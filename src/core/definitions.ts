@@ -100,6 +100,19 @@ export const PYNENC_STATUS_DEFINITIONS: StatusDefinitionTable = new Map<Invocati
   [S.CONCURRENCY_CONTROLLED_FINAL, define({ isFinal: true, releasesOwnership: true })],
 ]);
 
+/**
+ * pynenc 0.3.0 to 0.4.x's state machine, as data: 0.2.3's without RESUMED, a paused invocation
+ * going back to RUNNING (or KILLED) instead.
+ */
+export const PYNENC_0_3_STATUS_DEFINITIONS: StatusDefinitionTable = new Map<InvocationStatus | null, StatusDefinition>(
+  [...PYNENC_STATUS_DEFINITIONS]
+    .filter(([status]) => status !== S.RESUMED)
+    .map(([status, definition]) => [
+      status,
+      status === S.PAUSED ? define({ allowedTransitions: [S.RUNNING, S.KILLED], requiresOwnership: true }) : definition,
+    ]),
+);
+
 /** A definitions table that breaks one of pynenc's consistency rules. */
 export class StatusDefinitionError extends Error {
   override name = "StatusDefinitionError";
@@ -112,6 +125,8 @@ export class StatusDefinitionError extends Error {
  * configuration, not other code.
  */
 export class StatusConfiguration {
+  /** The statuses of this state machine, in pynenc's declaration order. */
+  readonly statuses: readonly InvocationStatus[];
   /** The statuses a new invocation may take (the new-invocation definition's targets). */
   readonly registrationStatuses: ReadonlySet<InvocationStatus>;
   readonly finalStatuses: ReadonlySet<InvocationStatus>;
@@ -123,17 +138,26 @@ export class StatusConfiguration {
   constructor(
     readonly definitions: StatusDefinitionTable,
     readonly serverTransitions: ServerTransitions = PYNENC_SERVER_TRANSITIONS,
+    /** The name this state machine is chosen by (`serve --state-machine`) and pinned under in a store. */
+    readonly profile = "custom",
+    statuses: readonly InvocationStatus[] = ALL_STATUSES,
   ) {
-    validateDefinitions(definitions);
+    validateDefinitions(definitions, statuses);
     validateServerTransitions(definitions, serverTransitions);
+    this.statuses = Object.freeze(ALL_STATUSES.filter((s) => statuses.includes(s)));
     const where = (pick: (d: StatusDefinition) => boolean) =>
-      new Set(ALL_STATUSES.filter((s) => pick(this.getDefinition(s))));
+      new Set(this.statuses.filter((s) => pick(this.getDefinition(s))));
     this.registrationStatuses = this.getDefinition(null).allowedTransitions;
     this.finalStatuses = where((d) => d.isFinal);
     this.availableForRunStatuses = where((d) => d.availableForRun);
     this.ownershipRequiredStatuses = where((d) => d.requiresOwnership);
     this.ownershipAcquireStatuses = where((d) => d.acquiresOwnership);
     this.ownershipReleaseStatuses = where((d) => d.releasesOwnership);
+  }
+
+  /** Whether the status is one of this state machine's. */
+  has(status: InvocationStatus): boolean {
+    return this.definitions.has(status);
   }
 
   /** The definition of a status, or of a new invocation for `null`. */
@@ -190,11 +214,24 @@ export function validateServerTransitions(definitions: StatusDefinitionTable, tr
   }
 }
 
-/** Check the rules pynenc checks when it loads its table; throws StatusDefinitionError. */
-export function validateDefinitions(definitions: StatusDefinitionTable): void {
-  for (const status of [null, ...ALL_STATUSES]) {
+/**
+ * Check the rules pynenc checks when it loads its table; throws StatusDefinitionError. A table
+ * defines a subset of the statuses (a profile leaves out those its pynenc version lacks), the new
+ * invocation among them, and every target it names.
+ */
+export function validateDefinitions(
+  definitions: StatusDefinitionTable,
+  statuses: readonly InvocationStatus[] = ALL_STATUSES,
+): void {
+  if (!definitions.has(null)) throw new StatusDefinitionError("Status None (a new invocation) has no definition");
+  for (const status of statuses) {
     if (!definitions.has(status)) {
-      throw new StatusDefinitionError(`Status ${status ?? "None"} has no definition`);
+      throw new StatusDefinitionError(`Status ${status} has no definition`);
+    }
+  }
+  for (const status of definitions.keys()) {
+    if (status !== null && !statuses.includes(status)) {
+      throw new StatusDefinitionError(`Status ${status} is defined but is not a status of this state machine`);
     }
   }
   for (const [status, d] of definitions) {
@@ -216,5 +253,22 @@ export function validateDefinitions(definitions: StatusDefinitionTable): void {
   }
 }
 
-/** The configuration every part of the service uses: pynenc's own table. */
-export const STATUS_CONFIG = new StatusConfiguration(PYNENC_STATUS_DEFINITIONS);
+/** pynenc 0.2.x's state machine (the seed's), the default profile. */
+export const STATUS_CONFIG = new StatusConfiguration(
+  PYNENC_STATUS_DEFINITIONS,
+  PYNENC_SERVER_TRANSITIONS,
+  "pynenc-0.2",
+);
+
+/** pynenc 0.3.0 to 0.4.x's state machine: no RESUMED, PAUSED goes back to RUNNING. */
+export const PYNENC_0_3_STATUS_CONFIG = new StatusConfiguration(
+  PYNENC_0_3_STATUS_DEFINITIONS,
+  PYNENC_SERVER_TRANSITIONS,
+  "pynenc-0.3",
+  ALL_STATUSES.filter((status) => status !== InvocationStatus.RESUMED),
+);
+
+/** The state machines a server can serve, by profile name; the first is the default. */
+export const STATE_MACHINE_PROFILES: ReadonlyMap<string, StatusConfiguration> = new Map(
+  [STATUS_CONFIG, PYNENC_0_3_STATUS_CONFIG].map((config) => [config.profile, config]),
+);

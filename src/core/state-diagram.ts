@@ -1,9 +1,9 @@
 import { STATUS_CONFIG, type StatusConfiguration } from "./definitions.js";
-import { ALL_STATUSES, type InvocationStatus } from "./invocation-status.js";
+import type { InvocationStatus } from "./invocation-status.js";
 
 /** Every arrow of the state machine: from (null: a new invocation) to target, in table order. */
 function arrows(config: StatusConfiguration): Array<[InvocationStatus | null, InvocationStatus]> {
-  return [null, ...ALL_STATUSES].flatMap((from) =>
+  return [null, ...config.statuses].flatMap((from) =>
     [...config.getDefinition(from).allowedTransitions].map((to): [InvocationStatus | null, InvocationStatus] => [
       from,
       to,
@@ -18,7 +18,7 @@ function arrows(config: StatusConfiguration): Array<[InvocationStatus | null, In
 export function stateDiagramMermaid(config: StatusConfiguration = STATUS_CONFIG): string {
   const lines = ["stateDiagram-v2"];
   for (const [from, to] of arrows(config)) lines.push(`  ${from ?? "[*]"} --> ${to}`);
-  for (const status of ALL_STATUSES) {
+  for (const status of config.statuses) {
     if (config.getDefinition(status).isFinal) lines.push(`  ${status} --> [*]`);
   }
   return `${lines.join("\n")}\n`;
@@ -35,7 +35,7 @@ export function stateDiagramDot(config: StatusConfiguration = STATUS_CONFIG): st
     '  node [shape=box, style=rounded, fontname="Helvetica"];',
     '  new [shape=point, label=""];',
   ];
-  for (const status of ALL_STATUSES) {
+  for (const status of config.statuses) {
     const d = config.getDefinition(status);
     const attributes = [
       d.isFinal ? "peripheries=2" : "",

@@ -15,17 +15,23 @@ export interface ServeDefaults {
   readonly watchBufferLimit: number;
   readonly watchProgressIntervalMs: number;
   readonly shutdownGraceMs: number;
+  /** The state machine's profile (a key of STATE_MACHINE_PROFILES). */
+  readonly stateMachine: string;
+  /** Whether the server recovers abandoned invocations itself (`--recovery on`). */
+  readonly recoveryEnabled: boolean;
   readonly recovery: RecoveryPolicy;
   readonly maintenanceIntervalMs: number;
   readonly retention: RetentionPolicy;
+  /** Whether PurgeNamespace may delete a namespace (`--allow-purge`). */
+  readonly allowPurge: boolean;
 }
 
 const DAY_MS = 86_400_000;
 
 /**
- * The defaults of serve(), the `serve` command and its help, in one place. Recovery and retention
- * are pynenc's: max_pending_seconds 5, a runner dead after 10 minutes of silence, final
- * invocations purged after 24 hours.
+ * The defaults of serve(), the `serve` command and its help, in one place. The state machine is
+ * pynenc 0.2's (the seed's); recovery and retention are pynenc's: max_pending_seconds 5, a runner
+ * dead after 10 minutes of silence, final invocations purged after 24 hours.
  */
 export const SERVE_DEFAULTS: ServeDefaults = Object.freeze({
   listen: "127.0.0.1:50051",
@@ -39,7 +45,10 @@ export const SERVE_DEFAULTS: ServeDefaults = Object.freeze({
   watchBufferLimit: 10_000,
   watchProgressIntervalMs: 10_000,
   shutdownGraceMs: 5_000,
+  stateMachine: "pynenc-0.2",
+  recoveryEnabled: true,
   recovery: Object.freeze({ maxPendingMs: 5_000, runnerDeadAfterMs: 600_000 }),
   maintenanceIntervalMs: 1_000,
   retention: Object.freeze({ maxAgeMs: DAY_MS, purgeFinalAfterMs: DAY_MS }),
+  allowPurge: false,
 });

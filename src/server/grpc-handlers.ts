@@ -9,7 +9,12 @@ import {
 import { Code } from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
 import { connectErrorFrom, invalidArgument } from "../service/errors.js";
-import { type BoundMethod, boundMethods, type ServiceHandlers } from "../service/service-handlers.js";
+import {
+  ANONYMOUS_PRINCIPAL,
+  type BoundMethod,
+  boundMethods,
+  type ServiceHandlers,
+} from "../service/service-handlers.js";
 import { grpcStatusFromConnectError } from "./grpc-status.js";
 import type { Logger } from "./logger.js";
 
@@ -102,7 +107,7 @@ function serveUnary(
     callback(toServiceError(error, logger));
     return;
   }
-  handler(request, { signal: NEVER_ABORTED }).then(
+  handler(request, { signal: NEVER_ABORTED, principal: ANONYMOUS_PRINCIPAL }).then(
     (response) => callback(null, response),
     (error: unknown) => callback(toServiceError(error, logger)),
   );
@@ -128,7 +133,7 @@ async function serveStream(
     });
   try {
     const request = decodeRequest(method.input, call.request);
-    for await (const message of handler(request, { signal: controller.signal })) {
+    for await (const message of handler(request, { signal: controller.signal, principal: ANONYMOUS_PRINCIPAL })) {
       if (controller.signal.aborted) break;
       if (!call.write(message)) await drained();
     }

@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { type ConnectRouter, cors as connectCors } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import { ANONYMOUS_PRINCIPAL, serviceImplFromHandlers } from "../service/service-handlers.js";
 import type { StatusServiceHandlers } from "../service/status-service.js";
 import { connectErrorInterceptor } from "./connect-error-interceptor.js";
 import { SERVE_DEFAULTS } from "./defaults.js";
@@ -32,7 +33,14 @@ const CORS_HEADERS = {
 export function createHttpServer(handlers: StatusServiceHandlers, options: HttpServerOptions = {}): HttpServer {
   const maxMessageBytes = options.maxMessageBytes ?? SERVE_DEFAULTS.maxMessageBytes;
   const connectHandler = connectNodeAdapter({
-    routes: (router: ConnectRouter) => router.service(StatusService, handlers),
+    routes: (router: ConnectRouter) =>
+      router.service(
+        StatusService,
+        serviceImplFromHandlers(StatusService, handlers, (context) => ({
+          signal: context.signal,
+          principal: ANONYMOUS_PRINCIPAL,
+        })),
+      ),
     interceptors: [connectErrorInterceptor],
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,

@@ -4,7 +4,8 @@ import type { Logger } from "./logger.js";
 
 /** How the server looks after the store on its own. */
 export interface MaintenanceOptions {
-  readonly recovery: RecoveryPolicy;
+  /** When invocations count as abandoned; "off" leaves recovery to the clients (pynenc's own). */
+  readonly recovery: RecoveryPolicy | "off";
   readonly retention: RetentionPolicy;
   /** How often a pass runs. */
   readonly intervalMs: number;
@@ -25,7 +26,8 @@ const RECOVERY_LEASE = "recovery";
 /**
  * Recovery and retention on a timer, as pynenc's recovery services do it. Servers sharing a store
  * take a lease first, so only one of them recovers and compacts at a time; the lease outlives a
- * few missed passes, after which another server takes over.
+ * few missed passes, after which another server takes over. With recovery "off" (pynenc recovers
+ * through ListRecoveryCandidates) only retention runs.
  */
 export function startMaintenance(store: StatusStore, options: MaintenanceOptions, logger: Logger): Maintenance {
   const holder = options.holder ?? randomUUID();
@@ -35,10 +37,12 @@ export function startMaintenance(store: StatusStore, options: MaintenanceOptions
 
   async function pass(): Promise<void> {
     if (!(await store.acquireLease(RECOVERY_LEASE, holder, leaseMs))) return;
-    const recovered = await store.recover(options.recovery);
-    if (recovered.length > 0) {
-      const invocations = [...new Set(recovered.map((c) => c.record.invocationId))];
-      logger.info("recovered", { invocations: invocations.length, changes: recovered.length });
+    if (options.recovery !== "off") {
+      const recovered = await store.recover(options.recovery);
+      if (recovered.length > 0) {
+        const invocations = new Set(recovered.map((c) => `${c.record.namespace}\0${c.record.invocationId}`));
+        logger.info("recovered", { invocations: invocations.size, changes: recovered.length });
+      }
     }
     const compaction = await store.compact(options.retention);
     if (compaction.changesRemoved + compaction.invocationsPurged > 0) logger.info("compacted", { ...compaction });

@@ -1,5 +1,5 @@
 import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
-import type { StatusConfiguration } from "../core/index.js";
+import { STATE_MACHINE_PROFILES, type StatusConfiguration } from "../core/index.js";
 import { createStatusService } from "../service/status-service.js";
 import { openStore, type RecoveryPolicy, type RetentionPolicy, type StatusStore } from "../store/index.js";
 import { formatAddress, parseListenAddress } from "./address.js";
@@ -21,7 +21,10 @@ export interface ServeOptions {
   readonly redisPrefix?: string;
   /** SQLite durability: `normal` (survives kill -9) or `full` (survives a power cut). */
   readonly sqliteSynchronous?: "full" | "normal";
-  /** The state machine and the server's own transitions (default: pynenc's). */
+  /**
+   * The state machine and the server's own transitions (default: the profile
+   * SERVE_DEFAULTS.stateMachine); a persistent store pins it and refuses another one.
+   */
   readonly config?: StatusConfiguration;
   readonly logger: Logger;
   readonly maxMessageBytes?: number;
@@ -29,8 +32,12 @@ export interface ServeOptions {
   readonly watchProgressIntervalMs?: number;
   /** How long shutdown waits for calls in flight before cutting them off. */
   readonly shutdownGraceMs?: number;
-  /** When invocations count as abandoned. */
+  /** When invocations count as abandoned (also ListRunners' default for a dead runner). */
   readonly recovery?: RecoveryPolicy;
+  /** Whether the server recovers abandoned invocations itself; retention runs either way. */
+  readonly recoveryEnabled?: boolean;
+  /** Whether PurgeNamespace may delete a namespace. */
+  readonly allowPurge?: boolean;
   /** What the store keeps. */
   readonly retention?: RetentionPolicy;
   /** How often recovery and retention run. */
@@ -52,18 +59,22 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const grpcListen = parseListenAddress(options.listen ?? SERVE_DEFAULTS.listen);
   const httpListen = parseListenAddress(options.httpListen ?? SERVE_DEFAULTS.httpListen);
   const maxMessageBytes = options.maxMessageBytes ?? SERVE_DEFAULTS.maxMessageBytes;
+  const recovery = options.recovery ?? SERVE_DEFAULTS.recovery;
+  const config = options.config ?? STATE_MACHINE_PROFILES.get(SERVE_DEFAULTS.stateMachine)!;
   const store = await openStore(options.store ?? SERVE_DEFAULTS.store, {
     redisPrefix: options.redisPrefix ?? SERVE_DEFAULTS.redisPrefix,
     sqliteSynchronous: options.sqliteSynchronous ?? SERVE_DEFAULTS.sqliteSynchronous,
-    config: options.config,
+    config,
   });
   const shutdown = new AbortController();
   const handlers = createStatusService({
     store,
-    config: options.config,
     shutdownSignal: shutdown.signal,
     watchBufferLimit: options.watchBufferLimit ?? SERVE_DEFAULTS.watchBufferLimit,
     watchProgressIntervalMs: options.watchProgressIntervalMs ?? SERVE_DEFAULTS.watchProgressIntervalMs,
+    runnerDeadAfterMs: recovery.runnerDeadAfterMs,
+    allowPurge: options.allowPurge ?? SERVE_DEFAULTS.allowPurge,
+    onInternalError: (error) => logger.error("internal error", { error }),
   });
   const grpcServer = createGrpcServer(handlers, logger, { maxMessageBytes });
   const httpServer = createHttpServer(handlers, { maxMessageBytes });
@@ -81,7 +92,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const maintenance = startMaintenance(
     store,
     {
-      recovery: options.recovery ?? SERVE_DEFAULTS.recovery,
+      recovery: (options.recoveryEnabled ?? SERVE_DEFAULTS.recoveryEnabled) ? recovery : "off",
       retention: options.retention ?? SERVE_DEFAULTS.retention,
       intervalMs: options.maintenanceIntervalMs ?? SERVE_DEFAULTS.maintenanceIntervalMs,
     },

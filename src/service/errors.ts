@@ -29,6 +29,7 @@ export type ErrorReason =
   | "REVISION_COMPACTED"
   | "WATCHER_TOO_SLOW"
   | "REQUEST_ID_REUSED"
+  | "PURGE_DISABLED"
   | "UNAVAILABLE";
 
 type Detail = { desc: DescMessage; value: MessageInitShape<DescMessage> };
@@ -47,10 +48,14 @@ export function statusError(
   return new ConnectError(message, code, undefined, details, cause);
 }
 
-/** An INVALID_ARGUMENT error naming the field, with a BadRequest detail. */
-export function invalidArgument(field: string, description: string): ConnectError {
+/** An INVALID_ARGUMENT error naming the field (and any further facts), with a BadRequest detail. */
+export function invalidArgument(
+  field: string,
+  description: string,
+  metadata: Record<string, string> = {},
+): ConnectError {
   const badRequest = create(BadRequestSchema, { fieldViolations: [{ field, description }] });
-  return statusError(Code.InvalidArgument, "INVALID_ARGUMENT", `${field}: ${description}`, { field }, [
+  return statusError(Code.InvalidArgument, "INVALID_ARGUMENT", `${field}: ${description}`, { ...metadata, field }, [
     { desc: BadRequestSchema, value: badRequest },
   ]);
 }

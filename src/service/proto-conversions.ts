@@ -1,18 +1,24 @@
 import { create } from "@bufbuild/protobuf";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import {
+  type DescribeStateMachineResponse,
+  type HistoryEntry,
+  HistoryEntrySchema,
   InvocationStatusSchema,
   InvocationStatus as ProtoStatus,
   type StatusDefinition as ProtoStatusDefinition,
   type StatusChange,
   StatusChangeSchema,
+  type StatusCount,
   StatusDefinitionSchema,
   type StatusRecord,
 } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import {
   ALL_STATUSES,
   type InvocationStatus,
+  PYNENC_SERVER_TRANSITIONS,
   STATUS_CONFIG,
+  StatusConfiguration,
   type StatusDefinition,
   type StatusDefinitionTable,
   statusFlags,
@@ -46,7 +52,7 @@ export function statusName(status: InvocationStatus | null): string {
 }
 
 /** A Date as a google.protobuf.Timestamp. */
-function timestampToProto(date: Date): Timestamp {
+export function timestampToProto(date: Date): Timestamp {
   const ms = date.getTime();
   const seconds = Math.floor(ms / 1000);
   return { $typeName: "google.protobuf.Timestamp", seconds: BigInt(seconds), nanos: (ms - seconds * 1000) * 1_000_000 };
@@ -66,17 +72,59 @@ export function recordToProto(record: StoredRecord): StatusRecord {
     timestamp: timestampToProto(record.timestamp),
     revision: BigInt(record.revision),
     taskId: record.taskId,
+    namespace: record.namespace,
+    registeredAt: timestampToProto(record.registeredAt),
   };
+}
+
+/** The proto status a change came from: UNSPECIFIED for a registration. */
+function previousStatusToProto(change: StoredChange): ProtoStatus {
+  return change.previousStatus === null ? ProtoStatus.UNSPECIFIED : statusToProto(change.previousStatus);
 }
 
 /** A stored change as a watch stream sends it. */
 export function changeToProto(change: StoredChange, initial: boolean): StatusChange {
   return create(StatusChangeSchema, {
     record: recordToProto(change.record),
-    previousStatus: change.previousStatus === null ? ProtoStatus.UNSPECIFIED : statusToProto(change.previousStatus),
+    previousStatus: previousStatusToProto(change),
     previousRunnerId: change.previousRunnerId ?? undefined,
     initial,
+    principal: change.principal,
+    reason: change.reason,
   });
+}
+
+/** A stored change as GetHistory returns it. */
+export function historyEntryToProto(change: StoredChange): HistoryEntry {
+  return create(HistoryEntrySchema, {
+    record: recordToProto(change.record),
+    previousStatus: previousStatusToProto(change),
+    reason: change.reason,
+    principal: change.principal,
+    previousRunnerId: change.previousRunnerId ?? undefined,
+  });
+}
+
+/**
+ * Counts per status as the API lists them: one per status of `statuses`, in that order, leaving
+ * out those without any unless `withZeros`.
+ */
+export function statusCountsToProto(
+  counts: ReadonlyMap<InvocationStatus, number>,
+  statuses: readonly InvocationStatus[],
+  withZeros: boolean,
+): StatusCount[] {
+  return statuses.flatMap((status): StatusCount[] => {
+    const count = counts.get(status) ?? 0;
+    return count === 0 && !withZeros
+      ? []
+      : [{ $typeName: "pynenc.status.v1.StatusCount", status: statusToProto(status), count: BigInt(count) }];
+  });
+}
+
+/** A google.protobuf.Duration in milliseconds (negative for a negative duration). */
+export function durationToMs(duration: Duration): number {
+  return Number(duration.seconds) * 1000 + duration.nanos / 1_000_000;
 }
 
 /** A core status definition as DescribeStateMachine returns it. */
@@ -86,6 +134,16 @@ export function definitionToProto(status: InvocationStatus, definition: StatusDe
     allowedTransitions: [...definition.allowedTransitions].map(statusToProto),
     ...statusFlags(definition),
   });
+}
+
+/**
+ * The state machine a server described: its profile, its statuses (those it defines) and their
+ * definitions, checked as a table loaded at start-up is.
+ */
+export function statusConfigurationFromProto(response: DescribeStateMachineResponse): StatusConfiguration {
+  const table = definitionsFromProto(response.definitions);
+  const statuses = ALL_STATUSES.filter((status) => table.has(status));
+  return new StatusConfiguration(table, PYNENC_SERVER_TRANSITIONS, response.profile || "custom", statuses);
 }
 
 /** The core definitions table from DescribeStateMachine's answer (the new-invocation row added). */

@@ -7,11 +7,18 @@ import type {
   Message,
   MessageShape,
 } from "@bufbuild/protobuf";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 
-/** The part of a call's context the handlers use; Connect's HandlerContext is one. */
+/** What the handlers know of a call, whichever port it came through. */
 export interface RpcContext {
+  /** Aborted when the client goes away (or the call ends). */
   readonly signal: AbortSignal;
+  /** Who calls, stored with every change it makes; ANONYMOUS_PRINCIPAL without authentication. */
+  readonly principal: string;
 }
+
+/** The principal of a call when the server authenticates nobody. */
+export const ANONYMOUS_PRINCIPAL = "";
 
 /** The handler of a unary RPC: a complete response message, ready to encode. */
 export type UnaryHandler<I extends DescMessage, O extends DescMessage> = (
@@ -35,8 +42,8 @@ export type MethodHandler<M extends DescMethod> =
 
 /**
  * The handlers of a service, derived from its descriptor: Connect's `ServiceImpl<S>`, narrowed to
- * what both ports need (complete messages out, only the abort signal in), so a handler map of this
- * type is also a `ServiceImpl<S>`. An RPC added to the proto is a missing property until it has a
+ * what both ports need (complete messages out, an RpcContext in; serviceImplFromHandlers makes a
+ * `ServiceImpl<S>` of it). An RPC added to the proto is a missing property until it has a
  * handler, and both ports serve the same map.
  */
 export type ServiceHandlers<S extends DescService> = {
@@ -81,4 +88,21 @@ export function boundMethods<S extends DescService>(service: S, handlers: Servic
         throw new Error(`${service.typeName}.${method.name}: ${method.methodKind} RPCs are not served`);
     }
   });
+}
+
+/**
+ * The handlers as Connect's `ServiceImpl<S>`, for a Connect router: each call's HandlerContext
+ * becomes the RpcContext `contextOf` makes of it.
+ */
+export function serviceImplFromHandlers<S extends DescService>(
+  service: S,
+  handlers: ServiceHandlers<S>,
+  contextOf: (context: HandlerContext) => RpcContext,
+): ServiceImpl<S> {
+  const impl: Record<string, (request: Message, context: HandlerContext) => unknown> = {};
+  for (const bound of boundMethods(service, handlers)) {
+    impl[bound.method.localName] = (request, context) => bound.handler(request, contextOf(context));
+  }
+  // One function per method of the descriptor, each calling that method's own handler.
+  return impl as unknown as ServiceImpl<S>;
 }

@@ -2,68 +2,111 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import {
+  BatchGetResponseSchema,
+  BatchTransitionResponseSchema,
+  type BatchTransitionResult,
   ClaimAvailableResponseSchema,
+  CountInvocationsResponseSchema,
   DescribeStateMachineResponseSchema,
   GetHistoryResponseSchema,
   GetResponseSchema,
   HeartbeatResponseSchema,
-  HistoryEntrySchema,
-  ListAvailableForRunResponseSchema,
+  ListRunnersResponseSchema,
+  PurgeNamespaceResponseSchema,
+  RunnerInfoSchema,
   type StatusService,
+  WatchCountsResponseSchema,
   WatchProgressSchema,
   type WatchStatusResponse,
   WatchStatusResponseSchema,
 } from "../../gen/ts/pynenc/status/v1/status_pb.js";
-import { ALL_STATUSES, type InvocationStatus, STATUS_CONFIG, type StatusConfiguration } from "../core/index.js";
-import { InvocationNotFoundError, type StatusStore, type StoredChange, watchChanges } from "../store/index.js";
-import { invalidArgument, statusError } from "./errors.js";
-import { pageTokenFromPosition, pageTokenToPosition } from "./page-token.js";
-import { changeToProto, definitionToProto, recordToProto, statusToProto } from "./proto-conversions.js";
-import type { ServiceHandlers } from "./service-handlers.js";
+import type { InvocationStatus } from "../core/index.js";
 import {
+  InvocationNotFoundError,
+  type StatusStore,
+  type StoredChange,
+  type TransitionCommand,
+  watchChanges,
+} from "../store/index.js";
+import { connectErrorFrom, invalidArgument, statusError } from "./errors.js";
+import { createListHandlers } from "./list-handlers.js";
+import {
+  changeToProto,
+  definitionToProto,
+  historyEntryToProto,
+  recordToProto,
+  statusCountsToProto,
+  timestampToProto,
+} from "./proto-conversions.js";
+import { rpcStatusFromConnectError } from "./rpc-status.js";
+import type { ServiceHandlers } from "./service-handlers.js";
+import { transitionCommandFromRequest, transitionResponseFromChange } from "./transition-request.js";
+import {
+  batchItems,
   claimCount,
+  namespaceOf,
+  nonNegativeDurationMs,
   optionalId,
   optionalRunnerId,
-  pageSize,
   requireId,
   requireStatus,
   revisionNumber,
 } from "./validate-request.js";
+import { createCountsInvalidation, watchCounts } from "./watch-counts.js";
 
 /** Options of the service implementation. */
 export interface StatusServiceOptions {
+  /** The store; its configuration is the state machine the service serves and describes. */
   readonly store: StatusStore;
-  /** The state machine the store enforces, as DescribeStateMachine reports it (default: pynenc's). */
-  readonly config?: StatusConfiguration;
   /** Aborted when the server shuts down: open watches end with UNAVAILABLE. */
   readonly shutdownSignal?: AbortSignal;
   /** Matching changes held for one live watcher before it is cut off. */
   readonly watchBufferLimit: number;
   /** An idle watch gets a progress mark this often. */
   readonly watchProgressIntervalMs: number;
+  /** A runner silent for longer is not alive in ListRunners, unless the request says otherwise. */
+  readonly runnerDeadAfterMs: number;
+  /** Whether PurgeNamespace may delete anything (`serve --allow-purge`); else FAILED_PRECONDITION. */
+  readonly allowPurge?: boolean;
+  /** Told of an unexpected error the client only sees as INTERNAL inside a batch's results. */
+  readonly onInternalError?: (error: unknown) => void;
 }
 
 /** The handlers of pynenc.status.v1.StatusService, one implementation behind every transport. */
 export type StatusServiceHandlers = ServiceHandlers<typeof StatusService>;
+
+/** WatchCounts sends at most one update per this interval unless the request asks otherwise. */
+export const DEFAULT_COUNTS_INTERVAL_MS = 500;
+/** The shortest WatchCounts interval served; a shorter one is served as this. */
+export const MIN_COUNTS_INTERVAL_MS = 100;
+/** A count watch reads the counts at least this often, to see purges that made no change. */
+export const COUNTS_RECHECK_MS = 10_000;
 
 /** A watch event as sent. Live changes are the same objects for every watcher (see liveChange). */
 function changeResponse(change: StoredChange, initial: boolean): WatchStatusResponse {
   return create(WatchStatusResponseSchema, { event: { case: "change", value: changeToProto(change, initial) } });
 }
 
+function shuttingDown() {
+  return statusError(Code.Unavailable, "UNAVAILABLE", "the server is shutting down; reconnect", {});
+}
+
 /**
  * Create the service implementation over a store. Handlers throw the core's and the store's own
  * errors (and ConnectErrors for invalid requests); each port converts them once at its boundary
- * (connectErrorFrom), so an error gets the same code over gRPC, Connect and gRPC-Web.
+ * (connectErrorFrom), so an error gets the same code over gRPC, Connect and gRPC-Web. The one
+ * exception is BatchTransition, whose items' errors are answers: the same conversion makes each a
+ * google.rpc.Status.
  */
 export function createStatusService(options: StatusServiceOptions): StatusServiceHandlers {
-  const { store } = options;
-  const config = options.config ?? STATUS_CONFIG;
+  const { store, watchBufferLimit, watchProgressIntervalMs, runnerDeadAfterMs } = options;
+  const { config } = store;
   const describeResponse = create(DescribeStateMachineResponseSchema, {
-    definitions: ALL_STATUSES.map((s) => definitionToProto(s, config.getDefinition(s))),
+    definitions: config.statuses.map((s) => definitionToProto(s, config.getDefinition(s))),
+    profile: config.profile,
   });
   const shutdownSignal = options.shutdownSignal ?? new AbortController().signal;
-  const { watchBufferLimit, watchProgressIntervalMs } = options;
+  const countsInvalidation = createCountsInvalidation();
   // A store publishes one object per change to every watcher; converting it once lets every
   // watcher share the message (and the transport its encoding) instead of redoing it per watcher.
   const liveResponses = new WeakMap<StoredChange, WatchStatusResponse>();
@@ -77,81 +120,123 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
   };
 
   return {
-    async transition(request) {
-      const invocationId = requireId("invocation_id", request.invocationId);
-      const command = {
-        invocationId,
-        status: requireStatus("status", request.status),
-        runnerId: optionalRunnerId("runner_id", request.runnerId),
-        taskId: optionalId("task_id", request.taskId),
-        expectedRevision:
-          request.expectedRevision === undefined
-            ? undefined
-            : revisionNumber("expected_revision", request.expectedRevision),
-        validateOnly: request.validateOnly,
-        requestId: optionalId("request_id", request.requestId) || undefined,
-      };
+    ...createListHandlers(store),
+
+    async transition(request, context) {
+      const command = transitionCommandFromRequest(request, config, context.principal);
       const change = await store.transition(command);
-      return {
-        $typeName: "pynenc.status.v1.TransitionResponse",
-        record: recordToProto(change.record),
-        previousStatus: change.previousStatus === null ? undefined : statusToProto(change.previousStatus),
-      };
+      return transitionResponseFromChange(change, command.validateOnly === true);
+    },
+
+    async batchTransition(request, context) {
+      const requests = batchItems("requests", request.requests);
+      // Each item is checked as Transition checks it; a bad one is that item's error, and the
+      // valid ones go to the store together, in order, in one commit.
+      const commands: TransitionCommand[] = [];
+      const items = requests.map((item): TransitionCommand | Error => {
+        try {
+          const command = transitionCommandFromRequest(item, config, context.principal);
+          commands.push(command);
+          return command;
+        } catch (error) {
+          return error instanceof Error ? error : new Error(String(error));
+        }
+      });
+      const outcomes = commands.length > 0 ? await store.batchTransition(commands) : [];
+      let next = 0;
+      const results = items.map((item): BatchTransitionResult => {
+        const outcome = item instanceof Error ? item : outcomes[next++];
+        if (outcome === undefined) throw new Error("the store answered fewer items than it was given");
+        if (!(outcome instanceof Error)) {
+          const validatedOnly = !(item instanceof Error) && item.validateOnly === true;
+          return {
+            $typeName: "pynenc.status.v1.BatchTransitionResult",
+            result: { case: "response", value: transitionResponseFromChange(outcome, validatedOnly) },
+          };
+        }
+        const error = connectErrorFrom(outcome);
+        if (error.code === Code.Internal) options.onInternalError?.(outcome);
+        return {
+          $typeName: "pynenc.status.v1.BatchTransitionResult",
+          result: { case: "error", value: rpcStatusFromConnectError(error) },
+        };
+      });
+      return create(BatchTransitionResponseSchema, { results });
     },
 
     async get(request) {
+      const namespace = namespaceOf(request.namespace);
       const invocationId = requireId("invocation_id", request.invocationId);
-      const record = await store.get(invocationId);
+      const record = await store.get(namespace, invocationId);
       if (record === undefined) throw new InvocationNotFoundError(invocationId);
       return create(GetResponseSchema, { record: recordToProto(record) });
     },
 
-    async listAvailableForRun(request) {
-      const limit = pageSize("page_size", request.pageSize);
-      const taskId = optionalId("task_id", request.taskId);
-      let afterRevision = 0;
-      if (request.pageToken !== "") {
-        const position = pageTokenToPosition(request.pageToken);
-        if (position === undefined) throw invalidArgument("page_token", "is not a token this service issued");
-        if (position.taskId !== taskId) throw invalidArgument("page_token", "was issued for another task_id");
-        afterRevision = position.afterRevision;
+    async batchGet(request) {
+      const namespace = namespaceOf(request.namespace);
+      const ids = batchItems("invocation_ids", request.invocationIds).map((id, i) =>
+        requireId(`invocation_ids[${i}]`, id),
+      );
+      const { records, revision } = await store.batchGet(namespace, ids);
+      return create(BatchGetResponseSchema, { records: records.map(recordToProto), revision: BigInt(revision) });
+    },
+
+    async getHistory(request) {
+      const namespace = namespaceOf(request.namespace);
+      const invocationId = requireId("invocation_id", request.invocationId);
+      const changes = await store.readHistory(namespace, invocationId);
+      if (changes.length === 0 && (await store.get(namespace, invocationId)) === undefined) {
+        throw new InvocationNotFoundError(invocationId);
       }
-      const page = await store.listAvailableForRun({ afterRevision, limit: limit + 1, taskId });
-      const records = page.records.slice(0, limit);
-      const last = records.at(-1);
-      const more = page.records.length > limit && last !== undefined;
-      return create(ListAvailableForRunResponseSchema, {
-        records: records.map(recordToProto),
-        nextPageToken: more ? pageTokenFromPosition({ afterRevision: last.revision, taskId }) : "",
-        revision: BigInt(page.revision),
+      return create(GetHistoryResponseSchema, { entries: changes.map(historyEntryToProto) });
+    },
+
+    async describeStateMachine() {
+      return describeResponse;
+    },
+
+    async countInvocations(request) {
+      const namespace = namespaceOf(request.namespace);
+      const taskId = optionalId("task_id", request.taskId);
+      const { counts, revision } = await store.countInvocations(namespace, taskId || undefined);
+      let total = 0;
+      for (const count of counts.values()) total += count;
+      return create(CountInvocationsResponseSchema, {
+        counts: statusCountsToProto(counts, config.statuses, true),
+        total: BigInt(total),
+        revision: BigInt(revision),
       });
     },
 
     async *watchStatus(request, context) {
+      const namespace = namespaceOf(request.namespace);
       const invocationIds = request.invocationIds.map((id, i) => requireId(`invocation_ids[${i}]`, id));
-      const statuses = request.statuses.map((s, i) => requireStatus(`statuses[${i}]`, s));
+      const statuses = request.statuses.map((s, i) => requireStatus(`statuses[${i}]`, s, config));
       const runnerId = optionalRunnerId("runner_id", request.runnerId) ?? undefined;
       const taskId = optionalId("task_id", request.taskId) || undefined;
       const startRevision = revisionNumber("start_revision", request.startRevision);
       if (request.includeInitial && startRevision > 0) {
         throw invalidArgument("include_initial", "cannot be combined with start_revision");
       }
-      const filter = {
+      const snapshot = {
+        namespace,
         invocationIds: invocationIds.length > 0 ? new Set(invocationIds) : undefined,
         statuses: statuses.length > 0 ? new Set<InvocationStatus>(statuses) : undefined,
         runnerId,
         taskId,
       };
-      const matches = (c: StoredChange) =>
-        (filter.invocationIds === undefined || filter.invocationIds.has(c.record.invocationId)) &&
-        (filter.statuses === undefined || filter.statuses.has(c.record.status)) &&
-        (runnerId === undefined || c.record.runnerId === runnerId || c.previousRunnerId === runnerId) &&
-        (taskId === undefined || c.record.taskId === taskId);
+      // The namespace first: most changes a watcher skips belong to other namespaces.
+      const matches = ({ record, previousRunnerId }: StoredChange) =>
+        record.namespace === namespace &&
+        (snapshot.invocationIds === undefined || snapshot.invocationIds.has(record.invocationId)) &&
+        (snapshot.statuses === undefined || snapshot.statuses.has(record.status)) &&
+        (runnerId === undefined || record.runnerId === runnerId || previousRunnerId === runnerId) &&
+        (taskId === undefined || record.taskId === taskId);
       const signal = AbortSignal.any([context.signal, shutdownSignal]);
       const events = watchChanges(store, {
         startRevision,
         includeInitial: request.includeInitial,
-        snapshotFilter: filter,
+        snapshot,
         matches,
         bufferLimit: watchBufferLimit,
         progressIntervalMs: watchProgressIntervalMs,
@@ -166,44 +251,117 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
               event: { case: "progress", value: create(WatchProgressSchema, { revision: BigInt(event.revision) }) },
             });
       }
-      if (shutdownSignal.aborted) {
-        throw statusError(Code.Unavailable, "UNAVAILABLE", "the server is shutting down; reconnect", {});
-      }
+      if (shutdownSignal.aborted) throw shuttingDown();
     },
 
-    async getHistory(request) {
-      const invocationId = requireId("invocation_id", request.invocationId);
-      const changes = await store.readHistory(invocationId);
-      if (changes.length === 0 && (await store.get(invocationId)) === undefined) {
-        throw new InvocationNotFoundError(invocationId);
-      }
-      return create(GetHistoryResponseSchema, {
-        entries: changes.map((c) =>
-          create(HistoryEntrySchema, {
-            record: recordToProto(c.record),
-            previousStatus: c.previousStatus === null ? 0 : statusToProto(c.previousStatus),
-            reason: c.reason,
-          }),
-        ),
+    async *watchCounts(request, context) {
+      const namespace = namespaceOf(request.namespace);
+      const taskId = optionalId("task_id", request.taskId) || undefined;
+      const intervalMs =
+        request.interval === undefined
+          ? DEFAULT_COUNTS_INTERVAL_MS
+          : Math.max(nonNegativeDurationMs("interval", request.interval), MIN_COUNTS_INTERVAL_MS);
+      const signal = AbortSignal.any([context.signal, shutdownSignal]);
+      const updates = watchCounts(store, countsInvalidation, {
+        namespace,
+        taskId,
+        intervalMs,
+        recheckMs: COUNTS_RECHECK_MS,
+        signal,
       });
+      for await (const update of updates) {
+        yield create(WatchCountsResponseSchema, {
+          counts: statusCountsToProto(update.counts, config.statuses, true),
+          total: BigInt(update.total),
+          revision: BigInt(update.revision),
+          transitionsPerSecond: update.transitionsPerSecond,
+        });
+      }
+      if (shutdownSignal.aborted) throw shuttingDown();
     },
 
-    async describeStateMachine() {
-      return describeResponse;
-    },
-
-    async claimAvailable(request) {
+    async claimAvailable(request, context) {
+      const namespace = namespaceOf(request.namespace);
       const runnerId = requireId("runner_id", request.runnerId);
       const maxCount = claimCount("max_count", request.maxCount);
       const taskId = optionalId("task_id", request.taskId);
-      const changes = await store.claimAvailable({ runnerId, maxCount, taskId });
+      const changes = await store.claimAvailable({
+        namespace,
+        runnerId,
+        maxCount,
+        taskId,
+        principal: context.principal,
+      });
       return create(ClaimAvailableResponseSchema, { records: changes.map((c) => recordToProto(c.record)) });
     },
 
     async heartbeat(request) {
-      const runnerId = requireId("runner_id", request.runnerId);
-      const serverTime = await store.heartbeat(runnerId);
+      const namespace = namespaceOf(request.namespace);
+      const runnerIds = new Set<string>();
+      if (request.runnerId !== "") runnerIds.add(requireId("runner_id", request.runnerId));
+      batchItems("runner_ids", request.runnerIds).forEach((id, i) => {
+        runnerIds.add(requireId(`runner_ids[${i}]`, id));
+      });
+      if (runnerIds.size === 0) throw invalidArgument("runner_id", "must not be empty when runner_ids is");
+      // An unset QueueList keeps the stored queues; a set one, even empty, replaces them.
+      const consumedQueues =
+        request.consumedQueues === undefined
+          ? undefined
+          : batchItems("consumed_queues.queues", request.consumedQueues.queues).map((queue, i) =>
+              requireId(`consumed_queues.queues[${i}]`, queue),
+            );
+      const serverTime = await store.heartbeat({
+        namespace,
+        runnerIds: [...runnerIds],
+        canRunAtomicService: request.canRunAtomicService,
+        consumedQueues,
+      });
       return create(HeartbeatResponseSchema, { serverTime: timestampFromDate(serverTime) });
+    },
+
+    async listRunners(request) {
+      const namespace = namespaceOf(request.namespace);
+      const deadAfterMs =
+        request.deadAfter === undefined ? runnerDeadAfterMs : nonNegativeDurationMs("dead_after", request.deadAfter);
+      const { runners, now } = await store.listRunners(namespace);
+      const infos = runners.flatMap((runner) => {
+        // Alive is judged on the store's clock, the one the heartbeats were recorded on.
+        const alive = now.getTime() - runner.lastHeartbeat.getTime() <= deadAfterMs;
+        if (request.aliveOnly && !alive) return [];
+        if (request.canRunAtomicService !== undefined && runner.canRunAtomicService !== request.canRunAtomicService) {
+          return [];
+        }
+        return [
+          create(RunnerInfoSchema, {
+            runnerId: runner.runnerId,
+            createdAt: timestampToProto(runner.createdAt),
+            lastHeartbeat: timestampToProto(runner.lastHeartbeat),
+            canRunAtomicService: runner.canRunAtomicService,
+            consumedQueues: [...runner.consumedQueues],
+            alive,
+            owned: statusCountsToProto(runner.owned, config.statuses, false),
+          }),
+        ];
+      });
+      return create(ListRunnersResponseSchema, { runners: infos, serverTime: timestampToProto(now) });
+    },
+
+    async purgeNamespace(request) {
+      const namespace = namespaceOf(request.namespace);
+      if (options.allowPurge !== true) {
+        throw statusError(
+          Code.FailedPrecondition,
+          "PURGE_DISABLED",
+          "PurgeNamespace is disabled on this server; start it with --allow-purge to allow it",
+          { namespace },
+        );
+      }
+      const purged = await store.purgeNamespace(namespace);
+      countsInvalidation.notify(namespace);
+      return create(PurgeNamespaceResponseSchema, {
+        invocationsPurged: BigInt(purged.invocationsPurged),
+        runnersPurged: BigInt(purged.runnersPurged),
+      });
     },
   };
 }

@@ -40,15 +40,19 @@ export function applyTransition(
   const runnerId = current !== undefined && next.runnerId === current.runnerId ? current.runnerId : next.runnerId;
   return {
     record: {
+      namespace: current?.namespace ?? command.namespace,
       invocationId: current?.invocationId ?? command.invocationId,
       status: next.status,
       runnerId,
       timestamp: next.timestamp,
       revision,
       taskId: current === undefined ? command.taskId : current.taskId,
+      registeredRevision: current?.registeredRevision ?? revision,
+      registeredAt: current?.registeredAt ?? next.timestamp,
     },
     previousStatus: current?.status ?? null,
     previousRunnerId: current?.runnerId ?? null,
     reason: command.reason ?? "",
+    principal: command.principal ?? "",
   };
 }

@@ -3,5 +3,11 @@ import type { StoredRecord, TransitionCommand } from "./store.js";
 
 /** The command that claims an available invocation for a runner: to the configuration's claim status. */
 export function claimCommand(record: StoredRecord, runnerId: string, config: StatusConfiguration): TransitionCommand {
-  return { invocationId: record.invocationId, status: config.serverTransitions.claim, runnerId, taskId: "" };
+  return {
+    namespace: record.namespace,
+    invocationId: record.invocationId,
+    status: config.serverTransitions.claim,
+    runnerId,
+    taskId: "",
+  };
 }

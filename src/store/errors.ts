@@ -43,3 +43,19 @@ export class RequestIdReusedError extends Error {
 export class StoreUnavailableError extends Error {
   override name = "StoreUnavailableError";
 }
+
+/** A persistent store was made under another state machine than the one the server enforces. */
+export class StateMachineProfileMismatchError extends Error {
+  override name = "StateMachineProfileMismatchError";
+  constructor(
+    readonly location: string,
+    readonly storedProfile: string,
+    readonly requestedProfile: string,
+  ) {
+    super(
+      `${location} was created with --state-machine ${storedProfile}; this server was started with ` +
+        `--state-machine ${requestedProfile}. Start it with --state-machine ${storedProfile}, or use another store ` +
+        "(a store keeps the state machine it was created with: its records follow that machine's rules).",
+    );
+  }
+}

@@ -1,5 +1,5 @@
 import type { StatusConfiguration } from "../core/index.js";
-import type { RecoveryPolicy, StoredRecord, TransitionCommand } from "./store.js";
+import { type RecoveryPolicy, type StoredRecord, SYSTEM_PRINCIPAL, type TransitionCommand } from "./store.js";
 
 /**
  * Why a record counts as abandoned under the policy, or undefined when it does not.
@@ -41,7 +41,14 @@ export function recoveryCommands(
 ): TransitionCommand[] {
   const route = config.recoveryRouteFrom(record.status);
   if (route === undefined) return [];
-  const base = { invocationId: record.invocationId, runnerId: null, taskId: "", reason };
+  const base = {
+    namespace: record.namespace,
+    invocationId: record.invocationId,
+    runnerId: null,
+    taskId: "",
+    reason,
+    principal: SYSTEM_PRINCIPAL,
+  };
   return [
     { ...base, status: route.recovering },
     { ...base, status: route.rerouted },

@@ -7,7 +7,22 @@ export interface GroupWriter {
   lastRevision(): number;
   /** Count a change this operation wrote under lastRevision() + 1; it is published once the group commits. */
   written(change: StoredChange): void;
+  /**
+   * Run `action` once the group has committed, before any of its changes is published; never if
+   * this operation (or the attempt it was registered in) is rolled back. For state kept in memory.
+   */
+  afterCommit(action: () => void): void;
+  /**
+   * Run part of this operation under a savepoint of its own. When the part throws, its writes,
+   * changes and after-commit actions are taken back, its error is returned and the operation goes
+   * on; only when SQLite abandoned the whole transaction (a full disk, an I/O error) is the error
+   * thrown, failing the group.
+   */
+  attempt<T>(part: Operation<T>): Attempt<T>;
 }
+
+/** What a part of an operation came to: its value, or the error it was rolled back with. */
+export type Attempt<T> = { readonly value: T } | { readonly error: unknown };
 
 /**
  * One unit of work in a group commit. It runs inside the group's transaction under a savepoint of
@@ -22,7 +37,9 @@ interface QueuedOperation {
   readonly reject: (error: unknown) => void;
 }
 
-type Outcome = { readonly value: unknown; readonly changes: StoredChange[] } | { readonly error: unknown };
+type Outcome =
+  | { readonly value: unknown; readonly changes: StoredChange[]; readonly actions: Array<() => void> }
+  | { readonly error: unknown };
 
 /** Options of a group commit. */
 export interface SqliteGroupCommitOptions {
@@ -67,16 +84,31 @@ export function createSqliteGroupCommit(db: Database.Database, options: SqliteGr
     const outcomes: Outcome[] = [];
     for (const { operation } of group) {
       const changes: StoredChange[] = [];
+      const actions: Array<() => void> = [];
       const writer: GroupWriter = {
         lastRevision: () => revision + changes.length,
         written: (change) => {
           changes.push(change);
         },
+        afterCommit: (action) => {
+          actions.push(action);
+        },
+        attempt<T>(part: Operation<T>): Attempt<T> {
+          const kept = { changes: changes.length, actions: actions.length };
+          try {
+            return { value: underSavepoint(part, writer) as T };
+          } catch (error) {
+            if (!db.inTransaction) throw error;
+            changes.length = kept.changes;
+            actions.length = kept.actions;
+            return { error };
+          }
+        },
       };
       try {
         const value = underSavepoint(operation, writer);
         revision += changes.length;
-        outcomes.push({ value, changes });
+        outcomes.push({ value, changes, actions });
       } catch (error) {
         // SQLite rolled the whole transaction back on its own: nothing of the group is left to commit.
         if (!db.inTransaction) throw error;
@@ -99,6 +131,9 @@ export function createSqliteGroupCommit(db: Database.Database, options: SqliteGr
       return;
     }
     committed = result.revision;
+    for (const outcome of result.outcomes) {
+      if (!("error" in outcome)) for (const action of outcome.actions) action();
+    }
     result.outcomes.forEach((outcome, i) => {
       const queued = group[i]!;
       if ("error" in outcome) {

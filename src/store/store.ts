@@ -1,7 +1,9 @@
-import type { InvocationStatus } from "../core/index.js";
+import type { InvocationStatus, StatusConfiguration } from "../core/index.js";
 
 /** The current status of one invocation, as a store holds it. */
 export interface StoredRecord {
+  /** The namespace the invocation lives in ("" = the default one); identity is (namespace, id). */
+  readonly namespace: string;
   readonly invocationId: string;
   readonly status: InvocationStatus;
   readonly runnerId: string | null;
@@ -10,6 +12,10 @@ export interface StoredRecord {
   readonly revision: number;
   /** Set at registration, never changes ("" = none). */
   readonly taskId: string;
+  /** Revision of the invocation's registration: never changes, a stable "registration order". */
+  readonly registeredRevision: number;
+  /** When the invocation was registered (the store's clock). */
+  readonly registeredAt: Date;
 }
 
 /** One accepted change: the record after it and what it was before. */
@@ -20,10 +26,17 @@ export interface StoredChange {
   readonly previousRunnerId: string | null;
   /** Why the change was made ("" for a client's own transition). */
   readonly reason: string;
+  /** Who made it: the caller's principal, SYSTEM_PRINCIPAL for the server's own recovery, "" unknown. */
+  readonly principal: string;
 }
+
+/** The principal of the changes the server makes on its own (recovery). */
+export const SYSTEM_PRINCIPAL = "system";
 
 /** A request to move one invocation to a new status. */
 export interface TransitionCommand {
+  /** "" = the default namespace. */
+  readonly namespace: string;
   readonly invocationId: string;
   readonly status: InvocationStatus;
   readonly runnerId: string | null;
@@ -34,27 +47,86 @@ export interface TransitionCommand {
   /** Check everything and change nothing; the returned change has the revision it would get. */
   readonly validateOnly?: boolean;
   readonly reason?: string;
+  /** Who asks (stored with the change; "" = unknown). */
+  readonly principal?: string;
   /**
-   * Idempotency key. When a change was committed under this key, the same command returns that
-   * change again without a second one; a different command under the key is RequestIdReusedError.
+   * Idempotency key, per namespace. When a change was committed under this key, the same command
+   * returns that change again without a second one; a different command under it is
+   * RequestIdReusedError.
    */
   readonly requestId?: string;
 }
 
 /** Which available invocations a runner claims. */
 export interface ClaimQuery {
+  readonly namespace: string;
   readonly runnerId: string;
   readonly maxCount: number;
   /** "" = every task. */
   readonly taskId: string;
+  /** Who asks (stored with each change). */
+  readonly principal?: string;
 }
 
-/** When invocations count as abandoned (pynenc's recovery services). */
+/** One or more runners saying they are alive (pynenc's register_runner_heartbeats). */
+export interface HeartbeatCommand {
+  readonly namespace: string;
+  /** At least one. */
+  readonly runnerIds: readonly string[];
+  /** Stored with each runner; undefined keeps what is stored (false for a new runner). */
+  readonly canRunAtomicService?: boolean;
+  /** Stored with each runner; undefined keeps what is stored (none for a new runner). */
+  readonly consumedQueues?: readonly string[];
+}
+
+/** A runner as its heartbeats described it. */
+export interface RunnerRecord {
+  readonly runnerId: string;
+  /** Its first heartbeat (the store's clock). */
+  readonly createdAt: Date;
+  readonly lastHeartbeat: Date;
+  readonly canRunAtomicService: boolean;
+  readonly consumedQueues: readonly string[];
+  /** How many invocations it owns, per status (only statuses with some). */
+  readonly owned: ReadonlyMap<InvocationStatus, number>;
+}
+
+/** The runners of a namespace, by creation time then id, with the store's clock when read. */
+export interface RunnersAtTime {
+  readonly runners: RunnerRecord[];
+  readonly now: Date;
+}
+
+/** When invocations count as abandoned (the server's own recovery). */
 export interface RecoveryPolicy {
   /** PENDING for longer than this goes PENDING_RECOVERY, then REROUTED. */
   readonly maxPendingMs: number;
   /** RUNNING owned by a runner silent for longer than this goes RUNNING_RECOVERY, then REROUTED. */
   readonly runnerDeadAfterMs: number;
+}
+
+/** pynenc's recovery rules, as ListRecoveryCandidates judges them. */
+export type RecoveryRule = "pending-timeout" | "dead-runner";
+
+/** What pynenc's recovery would pick up now, judged on the store's clock; changes nothing. */
+export interface RecoveryCandidatesQuery {
+  readonly namespace: string;
+  /**
+   * `pending-timeout`: PENDING with a status timestamp at or before now - threshold.
+   * `dead-runner`: RUNNING with an owner that has no heartbeat in the namespace, or whose last
+   * heartbeat is before now - threshold.
+   */
+  readonly rule: RecoveryRule;
+  readonly thresholdMs: number;
+  readonly limit: number;
+}
+
+/** Records with the store's clock and revision they were read at. */
+export interface CandidatesAtTime {
+  /** Oldest status timestamp first. */
+  readonly records: StoredRecord[];
+  readonly now: Date;
+  readonly revision: number;
 }
 
 /** What the store keeps. Each limit is optional; the oldest revision kept only ever moves up. */
@@ -76,16 +148,50 @@ export interface CompactionResult {
   readonly oldestRevision: number;
 }
 
-/** Which records to read: every filter given must match. */
-export interface RecordFilter {
-  readonly invocationIds?: ReadonlySet<string>;
+/** What PurgeNamespace removed. */
+export interface NamespacePurgeResult {
+  readonly invocationsPurged: number;
+  readonly runnersPurged: number;
+}
+
+/** The orders a list of invocations can come in. */
+export type InvocationOrder = "revision" | "revision-desc" | "newest-registration" | "oldest-registration";
+
+/**
+ * The key a record sorts by in an order: its revision for the revision orders, its registration
+ * revision for the registration orders. Both are unique within a store, so a page ends at a key.
+ */
+export function orderKey(record: StoredRecord, order: InvocationOrder): number {
+  return order === "revision" || order === "revision-desc" ? record.revision : record.registeredRevision;
+}
+
+/** Which invocations of a namespace: every filter given must match. */
+export interface InvocationFilter {
+  readonly namespace: string;
   readonly statuses?: ReadonlySet<InvocationStatus>;
-  readonly runnerId?: string;
+  /** Only this task's invocations. */
   readonly taskId?: string;
+  /** Only those this runner owns. */
+  readonly runnerId?: string;
+  /** Only ids that start with this. */
+  readonly idPrefix?: string;
+  /** Only these ids. */
+  readonly invocationIds?: ReadonlySet<string>;
+}
+
+/** Which invocations to list, in which order, which page. */
+export interface InvocationQuery extends InvocationFilter {
+  readonly order: InvocationOrder;
+  /** Only records whose order key comes after this one in the order (the last key of the previous page). */
+  readonly after?: number;
+  /** Skip this many matching records first (after `after`, if given). */
+  readonly offset?: number;
+  readonly limit: number;
 }
 
 /** A page of the invocations available for run. */
 export interface AvailablePageQuery {
+  readonly namespace: string;
   /** Only records whose revision is greater than this. */
   readonly afterRevision: number;
   readonly limit: number;
@@ -99,43 +205,88 @@ export interface RecordsAtRevision {
   readonly revision: number;
 }
 
+/** Counts per status, together with the store revision they were read at. */
+export interface CountsAtRevision {
+  /** Every status of the store's state machine, zeros included. */
+  readonly counts: ReadonlyMap<InvocationStatus, number>;
+  readonly revision: number;
+}
+
 /** Called with every committed change, in revision order, once per change. */
 export type ChangeListener = (change: StoredChange) => void;
+
+/** Options every backend takes. */
+export interface StoreOptions {
+  /**
+   * Clock for record timestamps, heartbeats and leases (default: the backend's). The memory and
+   * SQLite stores never let it go back (a reading earlier than the last is taken as the last), so
+   * revision order is time order and their indexes by status serve "older than" queries.
+   */
+  readonly now?: () => Date;
+  /** The state machine (the profile) the store enforces; pinned in a persistent store. */
+  readonly config?: StatusConfiguration;
+}
 
 /**
  * The store of invocation statuses. Every backend has the same semantics, checked by one
  * contract suite: a transition is one atomic step that reads, validates with the core and
- * writes the record with its history entry under the next revision.
+ * writes the record with its history entry under the next revision. Identity is (namespace,
+ * invocation id); the revision counter and the change log are one for the whole store.
  */
 export interface StatusStore {
+  /** The state machine this store enforces. */
+  readonly config: StatusConfiguration;
   /** Apply one transition; throws the core's errors or the store's (see errors.ts). */
   transition(command: TransitionCommand): Promise<StoredChange>;
+  /**
+   * Apply transitions in order in ONE commit: each one succeeds or fails exactly as it would alone
+   * (seeing the ones before it), and the result at its index is its change or its error.
+   */
+  batchTransition(commands: readonly TransitionCommand[]): Promise<Array<StoredChange | Error>>;
   /** The current record, or undefined for an unknown invocation. */
-  get(invocationId: string): Promise<StoredRecord | undefined>;
+  get(namespace: string, invocationId: string): Promise<StoredRecord | undefined>;
+  /** The records of these ids that exist, in the order given, read at one revision. */
+  batchGet(namespace: string, invocationIds: readonly string[]): Promise<RecordsAtRevision>;
+  /** A page of the records matching a query, in its order, read at one revision. */
+  listInvocations(query: InvocationQuery): Promise<RecordsAtRevision>;
+  /** The count of invocations per status, of a namespace or of one of its tasks; kept, not recounted. */
+  countInvocations(namespace: string, taskId?: string): Promise<CountsAtRevision>;
   /** Available-for-run records, oldest first (by revision). */
   listAvailableForRun(query: AvailablePageQuery): Promise<RecordsAtRevision>;
-  /** Every current record matching the filter, by revision. */
-  listRecords(filter: RecordFilter): Promise<RecordsAtRevision>;
-  /** Up to `limit` changes with revision >= fromRevision, oldest first; throws RevisionCompactedError. */
+  /** Up to `limit` changes (every namespace) with revision >= fromRevision, oldest first; throws RevisionCompactedError. */
   readChanges(fromRevision: number, limit: number): Promise<StoredChange[]>;
   /** Every retained change of one invocation since its registration, oldest first. */
-  readHistory(invocationId: string): Promise<StoredChange[]>;
+  readHistory(namespace: string, invocationId: string): Promise<StoredChange[]>;
   /**
-   * Atomically move up to `maxCount` available invocations, oldest first, to PENDING owned by the
-   * runner; each is one change. Two runners claiming at once never get the same invocation.
+   * Atomically move up to `maxCount` available invocations, oldest first, to the claim status
+   * owned by the runner; each is one change. Two runners claiming at once never get the same one.
    */
   claimAvailable(query: ClaimQuery): Promise<StoredChange[]>;
-  /** Record that a runner is alive, on the store's clock; returns that time. */
-  heartbeat(runnerId: string): Promise<Date>;
-  /** One recovery pass: move abandoned invocations on, each change with its reason. */
+  /** Record that runners are alive, on the store's clock; returns that time. */
+  heartbeat(command: HeartbeatCommand): Promise<Date>;
+  /** The runners of a namespace that ever sent a heartbeat, by creation time then id. */
+  listRunners(namespace: string): Promise<RunnersAtTime>;
+  /** What pynenc's recovery rule would pick up now in a namespace; changes nothing. */
+  listRecoveryCandidates(query: RecoveryCandidatesQuery): Promise<CandidatesAtTime>;
+  /** One pass of the server's own recovery, over every namespace; each change with its reason. */
   recover(policy: RecoveryPolicy): Promise<StoredChange[]>;
+  /**
+   * Delete every record, history entry, request id and runner of a namespace. Its changes may
+   * stay in the shared change log (readChanges) until retention drops them.
+   */
+  purgeNamespace(namespace: string): Promise<NamespacePurgeResult>;
   /**
    * Take or renew the lease `name` for `holder` for `ttlMs`; false while another holder has it.
    * Servers sharing a store use it so only one of them runs recovery at a time.
    */
   acquireLease(name: string, holder: string, ttlMs: number): Promise<boolean>;
-  /** Drop what the retention policy no longer keeps. */
+  /** Drop what the retention policy no longer keeps (every namespace). */
   compact(policy: RetentionPolicy): Promise<CompactionResult>;
+  /**
+   * The secret page tokens are signed with: random, made once per store and kept by it, so tokens
+   * survive restarts and work on every replica, and cannot be forged by anyone without it.
+   */
+  pageTokenSecret(): Buffer;
   /** The revision of the last committed change (0 for an empty store). */
   currentRevision(): number;
   /** The oldest revision whose change is still kept (currentRevision() + 1 when none is). */

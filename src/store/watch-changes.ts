@@ -1,4 +1,6 @@
-import type { RecordFilter, StatusStore, StoredChange } from "./store.js";
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { matchesInvocationFilter } from "./record-filter.js";
+import type { InvocationFilter, StatusStore, StoredChange, StoredRecord } from "./store.js";
 
 /** One event of a watch: a change (or a snapshot record), or a progress mark. */
 export type WatchEvent =
@@ -9,9 +11,9 @@ export type WatchEvent =
 export interface WatchOptions {
   /** 0 = from now; N = replay every retained change with revision >= N, then live. */
   readonly startRevision: number;
-  /** First the current records matching `snapshotFilter`, then a progress mark, then changes. */
+  /** First the current records matching `snapshot`, then a progress mark, then changes. */
   readonly includeInitial: boolean;
-  readonly snapshotFilter: RecordFilter;
+  readonly snapshot: InvocationFilter;
   /** Which changes the watcher wants. */
   readonly matches: (change: StoredChange) => boolean;
   /** Matching live changes held for a watcher before it counts as too slow. */
@@ -37,13 +39,64 @@ export class WatcherTooSlowError extends Error {
 }
 
 const CATCH_UP_PAGE = 512;
+const SNAPSHOT_PAGE = 1_000;
+
+/**
+ * The records matching `filter` exactly as they are at the returned revision, in revision order,
+ * read a page at a time with a turn of the event loop between pages, so a snapshot of any size
+ * never holds the loop for long. Pages read while invocations move see some at an older state and
+ * some at a newer one: the changes between the first page and the last, read back from the store,
+ * bring every record to its state at the last page's revision.
+ */
+async function readSnapshot(
+  store: StatusStore,
+  filter: InvocationFilter,
+  signal: AbortSignal,
+): Promise<{ records: StoredRecord[]; revision: number }> {
+  const found = new Map<string, StoredRecord>();
+  let first: number | undefined;
+  let last = 0;
+  for (let after: number | undefined; !signal.aborted; ) {
+    const page = await store.listInvocations({ ...filter, order: "revision", after, limit: SNAPSHOT_PAGE });
+    first ??= page.revision;
+    last = page.revision;
+    for (const record of page.records) {
+      found.delete(record.invocationId);
+      found.set(record.invocationId, record);
+    }
+    if (page.records.length < SNAPSHOT_PAGE) break;
+    after = page.records.at(-1)!.revision;
+    await nextTurn();
+  }
+  for (let from = (first ?? last) + 1; from <= last && !signal.aborted; ) {
+    const changes = await store.readChanges(from, CATCH_UP_PAGE);
+    for (const { record } of changes) {
+      if (record.revision > last) break;
+      if (record.namespace !== filter.namespace) continue;
+      const seen = found.get(record.invocationId);
+      if (seen !== undefined && seen.revision >= record.revision) continue;
+      found.delete(record.invocationId);
+      if (matchesInvocationFilter(record, filter)) found.set(record.invocationId, record);
+    }
+    if (changes.length === 0) break;
+    from = changes.at(-1)!.record.revision + 1;
+  }
+  const records = [...found.values()];
+  // Pages and changes each come in revision order; only a record changed after its page was read
+  // can be out of place.
+  if (records.some((r, i) => i > 0 && r.revision < records[i - 1]!.revision)) {
+    records.sort((a, b) => a.revision - b.revision);
+  }
+  return { records, revision: last };
+}
 
 /**
  * Watch a store with etcd's guarantees: matching changes in revision order, each once, with no gap
  * between the replay (or snapshot) and the live changes. The watcher subscribes before it reads,
  * drops what it already sent by revision, and while it catches up from the store a full buffer
  * just sends it back to the store; only a live watcher that overflows its buffer is cut off.
- * Every watch starts with a progress mark at the revision it is caught up to.
+ * Every watch starts with a progress mark at the revision it is caught up to; with a snapshot, at
+ * the snapshot's revision, right after its records.
  */
 export async function* watchChanges(store: StatusStore, options: WatchOptions): AsyncGenerator<WatchEvent> {
   const { matches, bufferLimit, signal } = options;
@@ -67,14 +120,20 @@ export async function* watchChanges(store: StatusStore, options: WatchOptions): 
     // `sent`: every matching change up to this revision has been sent or skipped.
     let sent: number;
     let catchingUp: boolean;
+    // The revision of the last progress mark sent (-1: none yet).
+    let marked = -1;
     if (options.includeInitial) {
-      const snapshot = await store.listRecords(options.snapshotFilter);
+      const snapshot = await readSnapshot(store, options.snapshot, signal);
       for (const record of snapshot.records) {
         if (signal.aborted) return;
-        const change = { record, previousStatus: null, previousRunnerId: null, reason: "" };
+        const change = { record, previousStatus: null, previousRunnerId: null, reason: "", principal: "" };
         yield { kind: "change", change, initial: true };
       }
       sent = snapshot.revision;
+      // The snapshot is the state at its revision: the mark says so before any later change, which
+      // catching up may send (a change out of the filter, which the watcher never sees, included).
+      marked = sent;
+      yield { kind: "progress", revision: marked };
       catchingUp = true;
     } else if (options.startRevision > 0) {
       sent = options.startRevision - 1;
@@ -101,8 +160,12 @@ export async function* watchChanges(store: StatusStore, options: WatchOptions): 
       catchingUp = false;
     }
 
+    // A progress mark says how far the watch is up to date, never beyond what the store has (a
+    // watch from a future revision has skipped ahead of it).
+    const upTo = (revision: number) => Math.min(revision, store.currentRevision());
     let lastSentAt = Date.now();
-    yield { kind: "progress", revision: Math.max(sent, queue.length === 0 ? lastPublished : 0) };
+    const caughtUp = upTo(Math.max(sent, queue.length === 0 ? lastPublished : 0));
+    if (caughtUp > marked) yield { kind: "progress", revision: caughtUp };
     while (!signal.aborted) {
       if (overflowed) throw new WatcherTooSlowError(sent, bufferLimit);
       const change = queue.shift();
@@ -116,7 +179,7 @@ export async function* watchChanges(store: StatusStore, options: WatchOptions): 
       const idleFor = Date.now() - lastSentAt;
       if (idleFor >= options.progressIntervalMs) {
         lastSentAt = Date.now();
-        yield { kind: "progress", revision: Math.max(sent, lastPublished) };
+        yield { kind: "progress", revision: upTo(Math.max(sent, lastPublished)) };
         continue;
       }
       await new Promise<void>((resolve) => {

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { stateDiagramDot, stateDiagramMermaid } from "../../src/core/index.js";
+import { createStatusClient } from "../../src/client/index.js";
+import { PYNENC_0_3_STATUS_CONFIG, STATUS_CONFIG, stateDiagramDot, stateDiagramMermaid } from "../../src/core/index.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 import { freePort, REPO_ROOT, startServerProcess } from "../helpers/server-process.js";
 import { run } from "../helpers/toolchain.js";
@@ -52,6 +53,68 @@ describe("pynenc-status command line", () => {
     for (const status of ["registered", "running_recovery", "concurrency_controlled_final"])
       expect(svg.stdout).toContain(`>${status}</text>`);
     expect((await cli(["render", "--format", "png"])).code).toBe(2);
+  });
+
+  test("render draws either profile, from this build or from a server serving it", async () => {
+    const own = await startTestServer({ store: "memory", config: PYNENC_0_3_STATUS_CONFIG });
+    try {
+      const local = await cli(["render", "--state-machine", "pynenc-0.3"]);
+      expect(local.stdout).toBe(stateDiagramMermaid(PYNENC_0_3_STATUS_CONFIG));
+      expect(local.stdout).not.toContain("resumed");
+      const remote = await cli(["render", "--server", own.server.grpcAddress]);
+      expect(remote.stdout).toBe(local.stdout);
+      const dot = await cli(["render", "--format", "dot", "--server", own.server.grpcAddress]);
+      expect(dot.stdout).toBe(stateDiagramDot(PYNENC_0_3_STATUS_CONFIG));
+      expect((await cli(["render", "--state-machine", "pynenc-0.2"])).stdout).toBe(stateDiagramMermaid(STATUS_CONFIG));
+      expect((await cli(["render", "--state-machine", "pynenc-9"])).code).toBe(2);
+      expect((await cli(["render", "--state-machine", "pynenc-0.3", "--server", target])).code).toBe(2);
+    } finally {
+      await own.close();
+    }
+  });
+
+  test("serve refuses an unknown --state-machine or --recovery value (exit 2)", async () => {
+    for (const flags of [
+      ["--state-machine", "pynenc-9"],
+      ["--recovery", "maybe"],
+    ]) {
+      const result = await cli(["serve", "--store", "memory", "--listen", "127.0.0.1:0", ...flags]);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(flags[0]);
+    }
+  });
+
+  test("serve --state-machine pynenc-0.3 --allow-purge --recovery off serves that profile and allows purges", async () => {
+    const served = await startServerProcess([
+      "--store",
+      "memory",
+      "--state-machine",
+      "pynenc-0.3",
+      "--allow-purge",
+      "--recovery",
+      "off",
+    ]);
+    try {
+      const address = served.grpcAddress;
+      expect((await cli(["render", "--server", address])).stdout).toBe(stateDiagramMermaid(PYNENC_0_3_STATUS_CONFIG));
+      const resumed = await cli(["transition", "x", "resumed", "--server", address]);
+      expect(resumed.code).toBe(1);
+      expect(resumed.stderr).toContain("INVALID_ARGUMENT");
+      expect(resumed.stderr).toContain("pynenc-0.3");
+      const registered = await cli(["transition", "x", "registered", "--namespace", "app", "--server", address]);
+      expect(JSON.parse(registered.stdout).record.namespace).toBe("app");
+      expect(
+        JSON.parse((await cli(["get", "x", "--namespace", "app", "--server", address])).stdout).record,
+      ).toMatchObject({
+        namespace: "app",
+        status: "INVOCATION_STATUS_REGISTERED",
+      });
+      expect((await cli(["get", "x", "--server", address])).code).toBe(1);
+      const client = createStatusClient(address);
+      expect((await client.purgeNamespace({ namespace: "app" })).invocationsPurged).toBe(1n);
+    } finally {
+      await served.stop();
+    }
   });
 
   test("an unknown command or flag is a usage error (exit 2)", async () => {

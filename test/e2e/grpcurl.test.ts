@@ -53,6 +53,11 @@ describe.runIf(toolAvailable(GRPCURL, "grpcurl"))("grpcurl, with no proto file (
       claimed,
       heartbeat,
       machine,
+      batch,
+      listed,
+      counted,
+      runners,
+      candidates,
       watch,
     ] = outputs;
     expect(list!.split("\n")).toEqual(
@@ -75,7 +80,30 @@ describe.runIf(toolAvailable(GRPCURL, "grpcurl"))("grpcurl, with no proto file (
       { invocationId: "inv-2", status: "INVOCATION_STATUS_PENDING", runnerId: "runner-a" },
     ]);
     expect(JSON.parse(heartbeat!).serverTime).toMatch(/^\d{4}-/);
+    expect(JSON.parse(machine!)).toMatchObject({ profile: "pynenc-0.2" });
     expect(JSON.parse(machine!).definitions).toHaveLength(14);
+    expect(JSON.parse(batch!).results).toMatchObject([
+      { response: { record: { invocationId: "inv-4", status: "INVOCATION_STATUS_REGISTERED" } } },
+      {
+        error: {
+          code: 9, // FAILED_PRECONDITION, with the details grpcurl decodes as it does a call's
+          details: expect.arrayContaining([
+            expect.objectContaining({
+              "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+              reason: "INVALID_TRANSITION",
+            }),
+          ]),
+        },
+      },
+    ]);
+    expect(JSON.parse(listed!).records).toMatchObject([{ invocationId: "inv-1", status: "INVOCATION_STATUS_SUCCESS" }]);
+    const counts = JSON.parse(counted!);
+    expect(counts.total).toBe("2");
+    expect(counts.counts).toHaveLength(14);
+    expect(JSON.parse(runners!).runners).toMatchObject([{ runnerId: "runner-a", alive: true }]);
+    expect(JSON.parse(candidates!).records).toMatchObject([
+      { invocationId: "inv-2", status: "INVOCATION_STATUS_PENDING" },
+    ]);
     const watched = [...watch!.matchAll(/"revision": "(\d+)"/g)].map((m) => m[1]);
     expect(watched.slice(0, 4)).toEqual(["1", "2", "3", "4"]);
   });

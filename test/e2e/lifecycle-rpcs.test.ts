@@ -1,7 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ErrorInfoSchema } from "../../gen/ts/google/rpc/error_details_pb.js";
-import { InvocationStatus as S } from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import { RecoveryRule, InvocationStatus as S } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 import { expectRpcError } from "./rpc-errors.js";
 
@@ -110,6 +110,21 @@ describe("recovery and retention in a running server", () => {
       [S.REROUTED, undefined],
     ]);
     expect(crashed.at(-1)?.reason).toMatch(/runner dead-runner silent .* runner-dead-after-seconds 0.6/);
+    // The server made the recovery changes; the runner made the others.
+    expect(crashed.map((e) => e.principal)).toEqual(["", "", "", "system", "system"]);
+    expect(crashed.at(-2)?.previousRunnerId).toBe("dead-runner");
+    // A watch sends the same facts with each change.
+    const watched = [];
+    const watch = new AbortController();
+    const request = { invocationIds: ["crashed"], startRevision: 1n };
+    for await (const event of c.watchStatus(request, { signal: watch.signal })) {
+      if (event.event.case === "progress") break;
+      if (event.event.case === "change") watched.push(event.event.value);
+    }
+    watch.abort();
+    expect(watched.map((w) => [w.principal, w.reason, w.previousRunnerId])).toEqual(
+      crashed.map((e) => [e.principal, e.reason, e.previousRunnerId]),
+    );
     const stale = (await c.getHistory({ invocationId: "stale" })).entries;
     expect(stale.slice(-2).map((e) => e.record?.status)).toEqual([S.PENDING_RECOVERY, S.REROUTED]);
     expect(stale.at(-1)?.reason).toMatch(/max-pending-seconds 0.3/);
@@ -117,6 +132,33 @@ describe("recovery and retention in a running server", () => {
     // Rerouted invocations can be claimed again.
     const claimed = await c.claimAvailable({ runnerId: "new-runner", maxCount: 10 });
     expect(claimed.records.map((r) => r.invocationId).sort()).toEqual(["crashed", "stale"]);
+    await own.close();
+  });
+
+  test("with recovery off nothing is recovered, ListRecoveryCandidates names what would be, and retention still runs", async () => {
+    const own = await startTestServer({
+      store: "memory",
+      recoveryEnabled: false,
+      recovery: { maxPendingMs: 100, runnerDeadAfterMs: 100 },
+      retention: { maxChanges: 3 },
+      maintenanceIntervalMs: 50,
+    });
+    const c = own.grpc;
+    await c.transition({ invocationId: "stale", status: S.REGISTERED });
+    await c.transition({ invocationId: "stale", status: S.PENDING, runnerId: "gone" });
+    await c.transition({ invocationId: "crashed", status: S.REGISTERED });
+    await c.transition({ invocationId: "crashed", status: S.PENDING, runnerId: "dead-runner" });
+    await c.transition({ invocationId: "crashed", status: S.RUNNING, runnerId: "dead-runner" });
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await c.get({ invocationId: "stale" })).record?.status).toBe(S.PENDING);
+    expect((await c.get({ invocationId: "crashed" })).record?.status).toBe(S.RUNNING);
+    expect(own.server.store.currentRevision()).toBe(5);
+    const candidates = async (rule: RecoveryRule) =>
+      (await c.listRecoveryCandidates({ rule, threshold: { nanos: 100_000_000 } })).records.map((r) => r.invocationId);
+    expect(await candidates(RecoveryRule.PENDING_TIMEOUT)).toEqual(["stale"]);
+    expect(await candidates(RecoveryRule.DEAD_RUNNER)).toEqual(["crashed"]);
+    // Retention ran: only the last 3 changes are kept.
+    expect(own.server.store.oldestRevision()).toBe(3);
     await own.close();
   });
 

@@ -236,7 +236,7 @@ describe.skipIf(skip)("Python runners and the Go watcher against a real server",
       });
       const summary = result.stdout.trim().split("\n").at(-1) ?? "";
       expect(result.code, result.stdout + result.stderr).toBe(0);
-      expect(summary).toMatch(/^3 passed/);
+      expect(summary).toMatch(/^4 passed/);
       expect(summary).not.toMatch(/skipped|deselected|xfail/);
     });
 

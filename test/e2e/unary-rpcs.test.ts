@@ -31,6 +31,7 @@ describe.each(protocols)("unary RPCs over %s", (protocol) => {
     expect(registered.record).toMatchObject({ invocationId: inv, status: S.REGISTERED, taskId: "task-a" });
     expect(registered.record?.runnerId).toBeUndefined();
     expect(registered.previousStatus).toBeUndefined();
+    expect(registered.validatedOnly).toBe(false);
     const pending = await client.transition({ invocationId: inv, status: S.PENDING, runnerId: "r1" });
     expect(pending.record).toMatchObject({
       status: S.PENDING,
@@ -45,12 +46,19 @@ describe.each(protocols)("unary RPCs over %s", (protocol) => {
     expect(got.record).toEqual(done.record);
     expect(got.record?.timestamp?.seconds).toBeGreaterThan(0n);
     const history = await client.getHistory({ invocationId: inv });
-    expect(history.entries.map((e) => [e.record?.status, e.previousStatus])).toEqual([
-      [S.REGISTERED, S.UNSPECIFIED],
-      [S.PENDING, S.REGISTERED],
-      [S.RUNNING, S.PENDING],
-      [S.SUCCESS, S.RUNNING],
+    expect(history.entries.map((e) => [e.record?.status, e.previousStatus, e.previousRunnerId])).toEqual([
+      [S.REGISTERED, S.UNSPECIFIED, undefined],
+      [S.PENDING, S.REGISTERED, undefined],
+      [S.RUNNING, S.PENDING, "r1"],
+      [S.SUCCESS, S.RUNNING, "r1"],
     ]);
+    // Records say their namespace (the default one) and when the invocation was registered.
+    expect(history.entries.every((e) => e.principal === "" && e.reason === "" && e.record?.namespace === "")).toBe(
+      true,
+    );
+    expect(history.entries.map((e) => e.record?.registeredAt)).toEqual(
+      history.entries.map(() => registered.record?.timestamp),
+    );
   });
 
   test("an invalid transition is FAILED_PRECONDITION with the allowed targets in ErrorInfo and PreconditionFailure", async () => {
@@ -155,6 +163,7 @@ describe.each(protocols)("unary RPCs over %s", (protocol) => {
     const before = await revision();
     const dry = await client.transition({ invocationId: inv, status: S.PENDING, runnerId: "r1", validateOnly: true });
     expect(dry.record?.status).toBe(S.PENDING);
+    expect(dry.validatedOnly).toBe(true);
     expect((await client.get({ invocationId: inv })).record?.status).toBe(S.REGISTERED);
     expect(await revision()).toBe(before);
     await expectRpcError(
@@ -165,7 +174,8 @@ describe.each(protocols)("unary RPCs over %s", (protocol) => {
   });
 
   test("DescribeStateMachine returns the definitions table", async () => {
-    const { definitions } = await client.describeStateMachine({});
+    const { definitions, profile } = await client.describeStateMachine({});
+    expect(profile).toBe("pynenc-0.2");
     expect(definitions).toHaveLength(14);
     const running = definitions.find((d) => d.status === S.RUNNING)!;
     expect(running.requiresOwnership).toBe(true);

@@ -1,11 +1,11 @@
 --[[
   Drop what the retention policy no longer keeps, in bounded steps (the caller repeats while the
   reply says there is more). Changes go oldest first, each with its history entry and the
-  request id that produced it; final invocations older than the purge delay are forgotten with
-  their history. The oldest revision kept only ever moves up.
+  request id that produced it; final invocations of every namespace older than the purge delay
+  are forgotten with their history, leaving their indexes and counts. The oldest revision kept
+  only ever moves up.
 
-  KEYS: the keyspace (include/store.lua); uses revision, changes, oldest, definitions, records,
-        available, record:, history:, status:, owner:, available-task:, request:.
+  KEYS: the keyspace (include/store.lua).
   ARGV: 1 clock ms ("" = Redis TIME)  2 max changes ("" = no limit)  3 max age ms ("" = no limit)
         4 purge final after ms ("" = never)  5 most changes and invocations removed per call
   Returns: {changes removed, request ids removed, invocations purged, oldest revision kept,
@@ -13,7 +13,7 @@
 ]]
 local now = clock(ARGV[1])
 local max_changes, max_age, purge_after, limit = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
-local current = tonumber(redis.call('GET', K.revision) or '0')
+local current = current_revision()
 local oldest = tonumber(redis.call('GET', K.oldest) or '1')
 
 local keep_from = oldest
@@ -39,10 +39,18 @@ if keep_from > oldest or cutoff then
         done = true
         break
       end
-      local history = K.history .. field(fields, 'i')
+      local ns = field(fields, 'n')
+      local history = key(K.history, ns, field(fields, 'i'))
       if redis.call('LINDEX', history, 0) == revision then redis.call('LPOP', history) end
       local request_id = field(fields, 'x')
-      if request_id then requests = requests + redis.call('DEL', K.request .. request_id) end
+      if request_id then
+        -- Only the key this change made: a purged namespace may have used it again since.
+        local hash = key(K.requests, ns)
+        local seen = redis.call('HGET', hash, request_id)
+        if seen and string.sub(seen, 1, #revision + 1) == revision .. ':' then
+          requests = requests + redis.call('HDEL', hash, request_id)
+        end
+      end
       removed = removed + 1
       new_oldest = rev + 1
     end
@@ -55,22 +63,28 @@ if keep_from > oldest or cutoff then
 end
 
 if purge_after ~= '' then
-  local before = '(' .. string.format('%d', now - tonumber(purge_after))
+  local before = '(' .. int(now - tonumber(purge_after))
+  local finals = {}
   for _, status in ipairs(redis.call('HKEYS', K.definitions)) do
-    if status ~= '' and definition(status).isFinal and purged < limit then
-      local ids = redis.call('ZRANGEBYSCORE', K.status .. status, '-inf', before, 'LIMIT', 0, limit - purged)
-      for _, id in ipairs(ids) do
-        local rec = read_record(id)
-        if rec then
-          unindex(rec)
-          redis.call('DEL', K.record .. id, K.history .. id)
-          purged = purged + 1
-        else
-          redis.call('ZREM', K.status .. status, id)
+    if status ~= '' and definition(status).isFinal then finals[#finals + 1] = status end
+  end
+  for _, ns in ipairs(redis.call('SMEMBERS', K.namespaces)) do
+    for _, status in ipairs(finals) do
+      if purged < limit then
+        local index = key(K.status, ns, status)
+        for _, id in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', before, 'LIMIT', 0, limit - purged)) do
+          local rec = read_record(ns, id)
+          if rec then
+            forget(rec)
+            purged = purged + 1
+          else
+            redis.call('ZREM', index, id)
+          end
         end
+        if purged >= limit then more = 1 end
       end
-      if purged >= limit then more = 1 end
     end
+    if redis.call('ZCARD', key(K.records, ns)) == 0 then redis.call('SREM', K.namespaces, ns) end
   end
 end
 

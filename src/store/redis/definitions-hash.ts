@@ -1,4 +1,4 @@
-import { ALL_STATUSES, type StatusConfiguration, statusFlags } from "../../core/index.js";
+import { type StatusConfiguration, statusFlags } from "../../core/index.js";
 
 /**
  * The state machine as the scripts read it: status ("" for a new invocation) -> that status's
@@ -7,7 +7,7 @@ import { ALL_STATUSES, type StatusConfiguration, statusFlags } from "../../core/
  */
 export function definitionsHash(config: StatusConfiguration): Record<string, string> {
   const hash: Record<string, string> = {};
-  for (const status of [null, ...ALL_STATUSES]) {
+  for (const status of [null, ...config.statuses]) {
     const d = config.getDefinition(status);
     hash[status ?? ""] = JSON.stringify({ allowedTransitions: [...d.allowedTransitions], ...statusFlags(d) });
   }

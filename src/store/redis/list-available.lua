@@ -1,17 +1,18 @@
 --[[
-  A page of the available-for-run invocations, oldest first (by the revision that made them
-  available), read together with the revision it was read at.
+  A page of a namespace's available-for-run invocations, oldest first (by the revision that made
+  them available), read together with the revision it was read at.
 
-  KEYS: the keyspace (include/store.lua); uses revision, available, available-task:, record:.
-  ARGV: 1 only revisions after this  2 page size  3 task id ("" = every task)
-  Returns: {revision, record, record, ...}, each record {id, status, owner, timestamp, revision, task}.
+  KEYS: the keyspace (include/store.lua).
+  ARGV: 1 namespace  2 only revisions after this  3 page size  4 task id ("" = every task)
+  Returns: {revision, record, record, ...}, each record as record_reply (include/store.lua).
 ]]
-local after, limit, task = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local reply = { tonumber(redis.call('GET', K.revision) or '0') }
+local ns, after, limit, task = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local reply = { current_revision() }
 if limit <= 0 then return reply end
-local source = K.available
-if task ~= '' then source = K.availableTask .. task end
+local source = key(K.available, ns)
+if task ~= '' then source = key(K.availableTask, ns, task) end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', source, '(' .. after, '+inf', 'LIMIT', 0, limit)) do
-  reply[#reply + 1] = record_reply(id)
+  local rec = read_record(ns, id)
+  if rec then reply[#reply + 1] = record_reply(rec) end
 end
 return reply

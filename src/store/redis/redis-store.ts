@@ -1,93 +1,118 @@
-import { type InvocationStatus, STATUS_CONFIG, type StatusConfiguration } from "../../core/index.js";
+import { type InvocationStatus, parseInvocationStatus, STATUS_CONFIG } from "../../core/index.js";
 import { createChangeFeed } from "../change-feed.js";
 import { RevisionCompactedError } from "../errors.js";
-import { matchesRecordFilter } from "../record-filter.js";
 import { abandonedReason, recoveryCommands } from "../recovery-rules.js";
-import type { RecordFilter, RecoveryPolicy, StatusStore, StoredChange, StoredRecord } from "../store.js";
+import {
+  type InvocationQuery,
+  type RecoveryPolicy,
+  type RunnerRecord,
+  type StatusStore,
+  type StoredChange,
+  type StoreOptions,
+  SYSTEM_PRINCIPAL,
+  type TransitionCommand,
+} from "../store.js";
 import { requestFingerprint } from "../transition-once.js";
 import { startChangeReader } from "./change-reader.js";
-import { definitionsHash } from "./definitions-hash.js";
-import { type RedisKeys, redisKeys } from "./keys.js";
-import { connectRedis, type RedisConnection } from "./redis-connection.js";
+import { namespacedKey, redisKeys } from "./keys.js";
+import { prepareRedis, redisLocation } from "./prepare-redis.js";
+import { connectRedis } from "./redis-connection.js";
 import {
   changeFromFields,
   changesFromReply,
+  outcomeFromReply,
   type RecordReply,
   recordFromReply,
+  recordsFromReply,
   revisionOfEntry,
 } from "./script-replies.js";
 import { defineStoreScripts } from "./store-scripts.js";
 
+export { RedisEvictionPolicyError, RedisKeyLayoutError } from "./prepare-redis.js";
+
 /** Options of the Redis store. */
-export interface RedisStoreOptions {
+export interface RedisStoreOptions extends StoreOptions {
   /** Prefix of every key; servers sharing a state use the same one. */
   readonly prefix: string;
-  /** Clock for record timestamps, heartbeats and leases (default: Redis's own, TIME). */
-  readonly now?: () => Date;
-  /** The state machine and the server's own transitions (default: pynenc's); the scripts read it from Redis. */
-  readonly config?: StatusConfiguration;
 }
 
-// Candidates read per step of a recovery pass, and changes or invocations dropped per step of a
-// compaction: each step is one script, and a script holds Redis while it runs.
+// Candidates read per step of a recovery pass, changes or invocations dropped per step of a
+// compaction, invocations and runners deleted per step of a namespace purge: each step is one
+// script, and a script holds Redis while it runs.
 const RECOVERY_PAGE = 500;
 const COMPACTION_STEP = 2_000;
+const PURGE_STEP = 1_000;
 
-/** A nullable value as a script's optional argument: "" for none, "=" + value (optional() in include/store.lua). */
-function optionalScriptArg(value: string | null): string {
-  return value === null ? "" : `=${value}`;
+/** An optional value as a script's argument: "" for none, "=" + value (optional() in include/store.lua). */
+function optionalArg(value: string | null | undefined): string {
+  return value === null || value === undefined ? "" : `=${value}`;
 }
 
-/** Which index a filter reads through: the narrowest one it names. */
-function recordIndexArgs(filter: RecordFilter): string[] {
-  if (filter.invocationIds !== undefined) return ["ids", ...filter.invocationIds];
-  if (filter.runnerId !== undefined) return ["owner", filter.runnerId];
-  if (filter.statuses !== undefined) return ["statuses", ...filter.statuses];
-  return ["all"];
+/** A transition's arguments as transition.lua takes them after the clock (and batch-transition.lua per item). */
+function transitionArgs(command: TransitionCommand): string[] {
+  return [
+    command.namespace,
+    command.invocationId,
+    command.status,
+    optionalArg(command.runnerId),
+    command.taskId,
+    command.expectedRevision === undefined ? "" : String(command.expectedRevision),
+    command.validateOnly ? "1" : "0",
+    command.reason ?? "",
+    command.principal ?? "",
+    command.requestId ?? "",
+    command.requestId === undefined ? "" : requestFingerprint(command),
+  ];
 }
 
-function recordsAtRevision(reply: unknown): { records: StoredRecord[]; revision: number } {
-  const [revision, ...records] = reply as [number, ...RecordReply[]];
-  return { records: records.map(recordFromReply), revision };
+/** A query's arguments as list-invocations.lua takes them. */
+function listArgs(query: InvocationQuery): string[] {
+  const list = (values: Iterable<string> | undefined) => {
+    if (values === undefined) return [""];
+    const all = [...values];
+    return [String(all.length), ...all];
+  };
+  return [
+    query.namespace,
+    query.order,
+    query.after === undefined ? "" : String(query.after),
+    String(query.offset ?? 0),
+    String(query.limit),
+    optionalArg(query.taskId),
+    optionalArg(query.runnerId),
+    optionalArg(query.idPrefix),
+    ...list(query.statuses),
+    ...list(query.invocationIds),
+  ];
 }
 
-/** A Redis that would lose invocations on its own (it evicts any key when memory runs out). */
-export class RedisEvictionPolicyError extends Error {
-  override name = "RedisEvictionPolicyError";
-}
+/** A runner as list-runners.lua replies with it: id, created, last heartbeat, atomic flag, queues, owned. */
+type RunnerReply = [string, string, string, string, string, Array<string | number>];
 
-/**
- * Check that Redis keeps what it is given, write the state machine for the scripts and read where
- * the shared state is: the last revision given and the oldest one kept.
- */
-async function prepareRedis(
-  { client, send }: RedisConnection,
-  keys: RedisKeys,
-  config: StatusConfiguration,
-): Promise<{ revision: number; oldest: number }> {
-  let policy: string | undefined;
-  try {
-    [, policy] = (await send(client.config("GET", "maxmemory-policy"))) as string[];
-  } catch {
-    // CONFIG is often disabled on managed Redis: nothing to check then.
+function runnerFromReply([runnerId, created, last, atomic, queues, owned]: RunnerReply): RunnerRecord {
+  const counts = new Map<InvocationStatus, number>();
+  for (let i = 0; i + 1 < owned.length; i += 2) {
+    const status = parseInvocationStatus(String(owned[i]));
+    if (status !== undefined) counts.set(status, Number(owned[i + 1]));
   }
-  if (policy?.startsWith("allkeys-")) {
-    throw new RedisEvictionPolicyError(
-      `Redis evicts any key when memory runs out (maxmemory-policy ${policy}); pynenc-status needs noeviction`,
-    );
-  }
-  // Replaced atomically, so no script of another replica ever finds the definitions missing.
-  await send(client.multi().del(keys.definitions).hset(keys.definitions, definitionsHash(config)).exec());
-  const [revision, oldest] = await send(client.mget(keys.revision, keys.oldest));
-  return { revision: Number(revision ?? 0), oldest: Number(oldest ?? 1) };
+  return {
+    runnerId,
+    createdAt: new Date(Number(created)),
+    lastHeartbeat: new Date(Number(last)),
+    canRunAtomicService: atomic === "1",
+    consumedQueues: JSON.parse(queues) as string[],
+    owned: counts,
+  };
 }
 
 /**
  * Create a store in Redis that any number of server replicas share. Every operation that reads
  * and writes is one Lua script (src/store/redis/*.lua), so Redis runs it alone: two runners can
- * never both win an invocation. Each change is committed with its revision (one counter), its
- * record, its indexes and its entry in a Redis Stream; every replica reads that stream and
- * publishes it to its own watchers in revision order, so each sees every replica's changes.
+ * never both win an invocation. Each change is committed with its revision (one counter for every
+ * namespace), its record, its indexes, its counts and its entry in a Redis Stream; every replica
+ * reads that stream and publishes it to its own watchers in revision order, so each sees every
+ * replica's changes. The prefix is pinned to its state machine on first use: a replica started
+ * with another one is refused (StateMachineProfileMismatchError).
  */
 export async function createRedisStore(url: string, options: RedisStoreOptions): Promise<StatusStore> {
   const keys = redisKeys(options.prefix);
@@ -101,10 +126,10 @@ export async function createRedisStore(url: string, options: RedisStoreOptions):
     connection.close();
     throw error;
   };
-  const shared = await prepareRedis(connection, keys, config).catch(fail);
+  const run = defineStoreScripts(connection, keys);
+  const shared = await prepareRedis(connection, run, config, redisLocation(url, options.prefix)).catch(fail);
   // The stream reader's XREAD BLOCK holds a connection of its own.
   const readerConnection = await connectRedis(url).catch(fail);
-  const run = defineStoreScripts(connection, keys);
   let oldest = shared.oldest;
 
   const feed = createChangeFeed();
@@ -117,24 +142,34 @@ export async function createRedisStore(url: string, options: RedisStoreOptions):
 
   /** Changes made by a script, returned once this replica has published them. */
   async function committed(reply: unknown): Promise<StoredChange[]> {
-    const changes = changesFromReply(reply);
+    const changes = changesFromReply(reply, config);
     const last = changes.at(-1);
     if (last !== undefined) await reader.published(last.record.revision);
     return changes;
   }
 
-  /** Recover the abandoned invocations in one status, a page of candidates at a time. */
-  async function recoverStatus(status: InvocationStatus, olderThanMs: number, policy: RecoveryPolicy) {
+  /** Recover the abandoned invocations of a namespace in one status, a page of candidates at a time. */
+  async function recoverStatus(
+    namespace: string,
+    status: InvocationStatus,
+    olderThanMs: number,
+    policy: RecoveryPolicy,
+  ) {
     const recovered: StoredChange[] = [];
     for (let offset = 0; ; ) {
-      const [nowMs, ...found] = (await run("find-abandoned", clock(), status, olderThanMs, offset, RECOVERY_PAGE)) as [
-        number,
-        ...Array<RecordReply | string | null>,
-      ];
+      const [nowMs, ...found] = (await run(
+        "find-abandoned",
+        clock(),
+        namespace,
+        status,
+        olderThanMs,
+        offset,
+        RECOVERY_PAGE,
+      )) as [number, ...Array<RecordReply | string | null>];
       const args: string[] = [];
       let judged = 0;
       for (let i = 0; i + 1 < found.length; i += 2) {
-        const record = recordFromReply(found[i] as RecordReply);
+        const record = recordFromReply(namespace, found[i] as RecordReply);
         const lastSeen = found[i + 1] as string | null;
         judged++;
         const reason = abandonedReason(record, policy, nowMs, lastSeen === null ? undefined : Number(lastSeen), config);
@@ -149,7 +184,8 @@ export async function createRedisStore(url: string, options: RedisStoreOptions):
           rerouted!.status,
         );
       }
-      const changes = args.length === 0 ? [] : await committed(await run("recover", clock(), ...args));
+      const changes =
+        args.length === 0 ? [] : await committed(await run("recover", clock(), namespace, SYSTEM_PRINCIPAL, ...args));
       recovered.push(...changes);
       // Recovered records left the status index; the others are still ahead of the next page.
       offset += judged - changes.length / 2;
@@ -158,36 +194,46 @@ export async function createRedisStore(url: string, options: RedisStoreOptions):
   }
 
   return {
+    config,
     async transition(command) {
-      const reply = await run(
-        "transition",
-        command.invocationId,
-        command.status,
-        optionalScriptArg(command.runnerId),
-        command.taskId,
-        command.expectedRevision === undefined ? "" : String(command.expectedRevision),
-        command.validateOnly ? "1" : "0",
-        command.reason ?? "",
-        command.requestId ?? "",
-        command.requestId === undefined ? "" : requestFingerprint(command),
-        clock(),
-      );
-      if (command.validateOnly) return changesFromReply(reply)[0]!;
+      const reply = await run("transition", clock(), ...transitionArgs(command));
+      if (command.validateOnly) return changesFromReply(reply, config)[0]!;
       return (await committed(reply))[0]!;
     },
-    async get(invocationId) {
-      const fields = await send(client.hmget(keys.record + invocationId, "s", "o", "t", "r", "k"));
+    async batchTransition(commands) {
+      if (commands.length === 0) return [];
+      const reply = (await run("batch-transition", clock(), ...commands.flatMap(transitionArgs))) as unknown[];
+      const outcomes = reply.map((item) => outcomeFromReply(item, config));
+      // Validate-only items carry the revision they would get, which nothing committed.
+      let last = 0;
+      outcomes.forEach((outcome, i) => {
+        if (!(outcome instanceof Error) && !commands[i]!.validateOnly) {
+          last = Math.max(last, outcome.record.revision);
+        }
+      });
+      if (last > 0) await reader.published(last);
+      return outcomes;
+    },
+    async get(namespace, invocationId) {
+      const key = namespacedKey(keys.record, namespace, invocationId);
+      const fields = await send(client.hmget(key, "s", "o", "t", "r", "k", "g", "a"));
       if (fields[0] === null) return undefined;
-      return recordFromReply([invocationId, ...fields] as RecordReply);
+      return recordFromReply(namespace, [invocationId, ...fields] as RecordReply);
     },
-    async listAvailableForRun({ afterRevision, limit, taskId }) {
-      return recordsAtRevision(await run("list-available", afterRevision, limit, taskId));
+    async batchGet(namespace, invocationIds) {
+      return recordsFromReply(namespace, await run("batch-get", namespace, ...invocationIds));
     },
-    async listRecords(filter) {
-      const { records, revision } = recordsAtRevision(await run("list-records", ...recordIndexArgs(filter)));
-      const matching = records.filter((r) => matchesRecordFilter(r, filter));
-      matching.sort((a, b) => a.revision - b.revision);
-      return { records: matching, revision };
+    async listInvocations(query) {
+      return recordsFromReply(query.namespace, await run("list-invocations", ...listArgs(query)));
+    },
+    async countInvocations(namespace, taskId) {
+      const [revision, flat] = (await run("count-invocations", namespace, optionalArg(taskId))) as [number, string[]];
+      const stored = new Map<string, number>();
+      for (let i = 0; i + 1 < flat.length; i += 2) stored.set(flat[i]!, Number(flat[i + 1]));
+      return { counts: new Map(config.statuses.map((s) => [s, stored.get(s) ?? 0])), revision };
+    },
+    async listAvailableForRun({ namespace, afterRevision, limit, taskId }) {
+      return recordsFromReply(namespace, await run("list-available", namespace, afterRevision, limit, taskId));
     },
     async readChanges(fromRevision, limit) {
       const replies = await send(
@@ -203,23 +249,67 @@ export async function createRedisStore(url: string, options: RedisStoreOptions):
       const entries = (replies?.[1]?.[1] ?? []) as Array<[string, string[]]>;
       return entries.map(([id, fields]) => changeFromFields(revisionOfEntry(id), fields));
     },
-    async readHistory(invocationId) {
-      return changesFromReply(await run("read-history", invocationId));
+    async readHistory(namespace, invocationId) {
+      return changesFromReply(await run("read-history", namespace, invocationId), config);
     },
-    async claimAvailable({ runnerId, maxCount, taskId }) {
+    async claimAvailable({ namespace, runnerId, maxCount, taskId, principal }) {
       // To the claim status, owned by the runner, as claimCommand (claim-command.ts) moves a record.
       const claimStatus = config.serverTransitions.claim;
-      return committed(await run("claim", runnerId, maxCount, taskId, claimStatus, clock()));
+      return committed(
+        await run("claim", clock(), namespace, runnerId, maxCount, taskId, claimStatus, principal ?? ""),
+      );
     },
-    async heartbeat(runnerId) {
-      return new Date(Number(await run("heartbeat", runnerId, clock())));
+    async heartbeat({ namespace, runnerIds, canRunAtomicService, consumedQueues }) {
+      const atomic = canRunAtomicService === undefined ? "" : canRunAtomicService ? "1" : "0";
+      const queues = optionalArg(consumedQueues === undefined ? undefined : JSON.stringify(consumedQueues));
+      return new Date(Number(await run("heartbeat", clock(), namespace, atomic, queues, ...runnerIds)));
+    },
+    async listRunners(namespace) {
+      const [nowMs, ...replies] = (await run("list-runners", clock(), namespace)) as [number, ...RunnerReply[]];
+      const runners = replies.map(runnerFromReply);
+      runners.sort(
+        (a, b) =>
+          a.createdAt.getTime() - b.createdAt.getTime() ||
+          (a.runnerId < b.runnerId ? -1 : a.runnerId > b.runnerId ? 1 : 0),
+      );
+      return { runners, now: new Date(nowMs) };
+    },
+    async listRecoveryCandidates({ namespace, rule, thresholdMs, limit }) {
+      const { pendingRecovery, runnerRecovery } = config.serverTransitions;
+      const [nowMs, revision, ...replies] = (await run(
+        "recovery-candidates",
+        clock(),
+        namespace,
+        rule,
+        thresholdMs,
+        limit,
+        pendingRecovery.from,
+        runnerRecovery.from,
+      )) as [number, number, ...RecordReply[]];
+      const records = replies.map((r) => recordFromReply(namespace, r));
+      // The status index orders equal timestamps by id; the other backends by revision.
+      records.sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime() || a.revision - b.revision);
+      return { records, now: new Date(nowMs), revision };
     },
     async recover(policy) {
       const { pendingRecovery, runnerRecovery } = config.serverTransitions;
-      return [
-        ...(await recoverStatus(pendingRecovery.from, policy.maxPendingMs, policy)),
-        ...(await recoverStatus(runnerRecovery.from, policy.runnerDeadAfterMs, policy)),
-      ];
+      const namespaces = (await send(client.smembers(keys.namespaces))).sort();
+      const recovered: StoredChange[] = [];
+      for (const namespace of namespaces) {
+        recovered.push(...(await recoverStatus(namespace, pendingRecovery.from, policy.maxPendingMs, policy)));
+        recovered.push(...(await recoverStatus(namespace, runnerRecovery.from, policy.runnerDeadAfterMs, policy)));
+      }
+      return recovered;
+    },
+    async purgeNamespace(namespace) {
+      const total = { invocationsPurged: 0, runnersPurged: 0 };
+      for (let more = true; more; ) {
+        const [invocations, runners, again] = (await run("purge-namespace", namespace, PURGE_STEP)) as number[];
+        total.invocationsPurged += invocations!;
+        total.runnersPurged += runners!;
+        more = again === 1;
+      }
+      return total;
     },
     async acquireLease(name, holder, ttlMs) {
       return (await run("acquire-lease", name, holder, ttlMs, clock())) === 1;
@@ -244,6 +334,7 @@ export async function createRedisStore(url: string, options: RedisStoreOptions):
       }
       return total;
     },
+    pageTokenSecret: () => shared.pageTokenSecret,
     currentRevision: () => reader.lastPublished(),
     oldestRevision: () => oldest,
     subscribe: feed.subscribe,

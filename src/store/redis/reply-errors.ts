@@ -3,6 +3,7 @@ import {
   type InvocationStatus,
   InvocationStatusError,
   parseInvocationStatus,
+  type StatusConfiguration,
   validateOwnership,
   validateTransition,
 } from "../../core/index.js";
@@ -38,18 +39,22 @@ function coreError(invocationId: string, check: () => void, reply: unknown[]): E
   return new Error(`Redis store: the script and the core disagree on ${JSON.stringify(reply)}`);
 }
 
-/** The error every backend throws for a script's error reply (one builder for every script). */
-export function errorFromReply(reply: unknown[]): Error {
+/**
+ * The error every backend throws for a script's error reply (one builder for every script), under
+ * the store's state machine.
+ */
+export function errorFromReply(reply: unknown[], config: StatusConfiguration): Error {
   const [code, a, b, c, d, e] = reply;
   switch (code) {
     case ReplyCode.NOT_FOUND:
       return new InvocationNotFoundError(String(a));
     case ReplyCode.INVALID_TRANSITION:
       // a: the invocation; b: its current status, "" for a new invocation.
-      return coreError(String(a), () => validateTransition(b === "" ? null : status(b), status(c)), reply);
+      return coreError(String(a), () => validateTransition(b === "" ? null : status(b), status(c), config), reply);
     case ReplyCode.OWNERSHIP: {
       const current = createStatusRecord(status(b), (d as string | null) ?? null);
-      return coreError(String(a), () => validateOwnership(current, status(c), (e as string | null) ?? null), reply);
+      const attempted = (e as string | null) ?? null;
+      return coreError(String(a), () => validateOwnership(current, status(c), attempted, config), reply);
     }
     case ReplyCode.REVISION_MISMATCH:
       return new RevisionMismatchError(String(a), Number(b), Number(c));

@@ -4,16 +4,23 @@ import type { RedisConnection } from "./redis-connection.js";
 
 /** The scripts of the Redis store, one per operation (each file's header lists KEYS, ARGV, replies). */
 export const STORE_SCRIPT_NAMES = [
+  "pin-settings",
   "transition",
+  "batch-transition",
   "claim",
   "recover",
+  "find-abandoned",
   "heartbeat",
+  "list-runners",
+  "recovery-candidates",
   "acquire-lease",
   "compact",
+  "purge-namespace",
   "list-available",
-  "list-records",
+  "list-invocations",
+  "batch-get",
+  "count-invocations",
   "read-history",
-  "find-abandoned",
 ] as const;
 
 /** The name of one store script (its file is `<name>.lua`). */

@@ -22,10 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dpynenc/status/v1/status.proto\x12\x10pynenc.status.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd1\x01\n\x0cStatusRecord\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x32\n\x06status\x18\x02 \x01(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12\x16\n\trunner_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12-\n\ttimestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08revision\x18\x05 \x01(\x04\x12\x0f\n\x07task_id\x18\x06 \x01(\tB\x0c\n\n_runner_id\"\xf6\x01\n\x11TransitionRequest\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x32\n\x06status\x18\x02 \x01(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12\x16\n\trunner_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x1e\n\x11\x65xpected_revision\x18\x04 \x01(\x04H\x01\x88\x01\x01\x12\x0f\n\x07task_id\x18\x05 \x01(\t\x12\x15\n\rvalidate_only\x18\x06 \x01(\x08\x12\x12\n\nrequest_id\x18\x07 \x01(\tB\x0c\n\n_runner_idB\x14\n\x12_expected_revision\"\x9a\x01\n\x12TransitionResponse\x12.\n\x06record\x18\x01 \x01(\x0b\x32\x1e.pynenc.status.v1.StatusRecord\x12@\n\x0fprevious_status\x18\x02 \x01(\x0e\x32\".pynenc.status.v1.InvocationStatusH\x00\x88\x01\x01\x42\x12\n\x10_previous_status\"#\n\nGetRequest\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\"=\n\x0bGetResponse\x12.\n\x06record\x18\x01 \x01(\x0b\x32\x1e.pynenc.status.v1.StatusRecord\"\xca\x01\n\x12WatchStatusRequest\x12\x16\n\x0einvocation_ids\x18\x01 \x03(\t\x12\x34\n\x08statuses\x18\x02 \x03(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12\x16\n\trunner_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x16\n\x0estart_revision\x18\x04 \x01(\x04\x12\x0f\n\x07task_id\x18\x05 \x01(\t\x12\x17\n\x0finclude_initial\x18\x06 \x01(\x08\x42\x0c\n\n_runner_id\"\x85\x01\n\x13WatchStatusResponse\x12\x30\n\x06\x63hange\x18\x01 \x01(\x0b\x32\x1e.pynenc.status.v1.StatusChangeH\x00\x12\x33\n\x08progress\x18\x02 \x01(\x0b\x32\x1f.pynenc.status.v1.WatchProgressH\x00\x42\x07\n\x05\x65vent\"\xc4\x01\n\x0cStatusChange\x12.\n\x06record\x18\x01 \x01(\x0b\x32\x1e.pynenc.status.v1.StatusRecord\x12;\n\x0fprevious_status\x18\x02 \x01(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12\x1f\n\x12previous_runner_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x0f\n\x07initial\x18\x04 \x01(\x08\x42\x15\n\x13_previous_runner_id\"!\n\rWatchProgress\x12\x10\n\x08revision\x18\x01 \x01(\x04\"T\n\x1aListAvailableForRunRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\"y\n\x1bListAvailableForRunResponse\x12/\n\x07records\x18\x01 \x03(\x0b\x32\x1e.pynenc.status.v1.StatusRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x10\n\x08revision\x18\x03 \x01(\x04\"N\n\x15\x43laimAvailableRequest\x12\x11\n\trunner_id\x18\x01 \x01(\t\x12\x11\n\tmax_count\x18\x02 \x01(\x05\x12\x0f\n\x07task_id\x18\x03 \x01(\t\"I\n\x16\x43laimAvailableResponse\x12/\n\x07records\x18\x01 \x03(\x0b\x32\x1e.pynenc.status.v1.StatusRecord\"%\n\x10HeartbeatRequest\x12\x11\n\trunner_id\x18\x01 \x01(\t\"D\n\x11HeartbeatResponse\x12/\n\x0bserver_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"*\n\x11GetHistoryRequest\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\"E\n\x12GetHistoryResponse\x12/\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1e.pynenc.status.v1.HistoryEntry\"\x8b\x01\n\x0cHistoryEntry\x12.\n\x06record\x18\x01 \x01(\x0b\x32\x1e.pynenc.status.v1.StatusRecord\x12;\n\x0fprevious_status\x18\x02 \x01(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12\x0e\n\x06reason\x18\x03 \x01(\t\"\x1d\n\x1b\x44\x65scribeStateMachineRequest\"W\n\x1c\x44\x65scribeStateMachineResponse\x12\x37\n\x0b\x64\x65\x66initions\x18\x01 \x03(\x0b\x32\".pynenc.status.v1.StatusDefinition\"\xa5\x02\n\x10StatusDefinition\x12\x32\n\x06status\x18\x01 \x01(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12?\n\x13\x61llowed_transitions\x18\x02 \x03(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12\x10\n\x08is_final\x18\x03 \x01(\x08\x12\x19\n\x11\x61vailable_for_run\x18\x04 \x01(\x08\x12\x1a\n\x12requires_ownership\x18\x05 \x01(\x08\x12\x1a\n\x12\x61\x63quires_ownership\x18\x06 \x01(\x08\x12\x1a\n\x12releases_ownership\x18\x07 \x01(\x08\x12\x1b\n\x13overrides_ownership\x18\x08 \x01(\x08*\x9c\x04\n\x10InvocationStatus\x12!\n\x1dINVOCATION_STATUS_UNSPECIFIED\x10\x00\x12 \n\x1cINVOCATION_STATUS_REGISTERED\x10\x01\x12,\n(INVOCATION_STATUS_CONCURRENCY_CONTROLLED\x10\x02\x12\x32\n.INVOCATION_STATUS_CONCURRENCY_CONTROLLED_FINAL\x10\x03\x12\x1e\n\x1aINVOCATION_STATUS_REROUTED\x10\x04\x12\x1d\n\x19INVOCATION_STATUS_PENDING\x10\x05\x12&\n\"INVOCATION_STATUS_PENDING_RECOVERY\x10\x06\x12\x1d\n\x19INVOCATION_STATUS_RUNNING\x10\x07\x12&\n\"INVOCATION_STATUS_RUNNING_RECOVERY\x10\x08\x12\x1c\n\x18INVOCATION_STATUS_PAUSED\x10\t\x12\x1d\n\x19INVOCATION_STATUS_RESUMED\x10\n\x12\x1c\n\x18INVOCATION_STATUS_KILLED\x10\x0b\x12\x1d\n\x19INVOCATION_STATUS_SUCCESS\x10\x0c\x12\x1c\n\x18INVOCATION_STATUS_FAILED\x10\r\x12\x1b\n\x17INVOCATION_STATUS_RETRY\x10\x0e\x32\x89\x06\n\rStatusService\x12W\n\nTransition\x12#.pynenc.status.v1.TransitionRequest\x1a$.pynenc.status.v1.TransitionResponse\x12\x42\n\x03Get\x12\x1c.pynenc.status.v1.GetRequest\x1a\x1d.pynenc.status.v1.GetResponse\x12\\\n\x0bWatchStatus\x12$.pynenc.status.v1.WatchStatusRequest\x1a%.pynenc.status.v1.WatchStatusResponse0\x01\x12r\n\x13ListAvailableForRun\x12,.pynenc.status.v1.ListAvailableForRunRequest\x1a-.pynenc.status.v1.ListAvailableForRunResponse\x12\x63\n\x0e\x43laimAvailable\x12\'.pynenc.status.v1.ClaimAvailableRequest\x1a(.pynenc.status.v1.ClaimAvailableResponse\x12T\n\tHeartbeat\x12\".pynenc.status.v1.HeartbeatRequest\x1a#.pynenc.status.v1.HeartbeatResponse\x12W\n\nGetHistory\x12#.pynenc.status.v1.GetHistoryRequest\x1a$.pynenc.status.v1.GetHistoryResponse\x12u\n\x14\x44\x65scribeStateMachine\x12-.pynenc.status.v1.DescribeStateMachineRequest\x1a..pynenc.status.v1.DescribeStateMachineResponseBBZ@github.com/pynenc/pynenc-status/gen/go/pynenc/status/v1;statusv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dpynenc/status/v1/status.proto\x12\x10pynenc.status.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\x97\x02\n\x0cStatusRecord\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x32\n\x06status\x18\x02 \x01(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12\x16\n\trunner_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12-\n\ttimestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08revision\x18\x05 \x01(\x04\x12\x0f\n\x07task_id\x18\x06 \x01(\t\x12\x11\n\tnamespace\x18\x07 \x01(\t\x12\x31\n\rregistered_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x0c\n\n_runner_id\"\x89\x02\n\x11TransitionRequest\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x32\n\x06status\x18\x02 \x01(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12\x16\n\trunner_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x1e\n\x11\x65xpected_revision\x18\x04 \x01(\x04H\x01\x88\x01\x01\x12\x0f\n\x07task_id\x18\x05 \x01(\t\x12\x15\n\rvalidate_only\x18\x06 \x01(\x08\x12\x12\n\nrequest_id\x18\x07 \x01(\t\x12\x11\n\tnamespace\x18\x08 \x01(\tB\x0c\n\n_runner_idB\x14\n\x12_expected_revision\"\xb2\x01\n\x12TransitionResponse\x12.\n\x06record\x18\x01 \x01(\x0b\x32\x1e.pynenc.status.v1.StatusRecord\x12@\n\x0fprevious_status\x18\x02 \x01(\x0e\x32\".pynenc.status.v1.InvocationStatusH\x00\x88\x01\x01\x12\x16\n\x0evalidated_only\x18\x03 \x01(\x08\x42\x12\n\x10_previous_status\"6\n\nGetRequest\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\"=\n\x0bGetResponse\x12.\n\x06record\x18\x01 \x01(\x0b\x32\x1e.pynenc.status.v1.StatusRecord\"\xdd\x01\n\x12WatchStatusRequest\x12\x16\n\x0einvocation_ids\x18\x01 \x03(\t\x12\x34\n\x08statuses\x18\x02 \x03(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12\x16\n\trunner_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x16\n\x0estart_revision\x18\x04 \x01(\x04\x12\x0f\n\x07task_id\x18\x05 \x01(\t\x12\x17\n\x0finclude_initial\x18\x06 \x01(\x08\x12\x11\n\tnamespace\x18\x07 \x01(\tB\x0c\n\n_runner_id\"\x85\x01\n\x13WatchStatusResponse\x12\x30\n\x06\x63hange\x18\x01 \x01(\x0b\x32\x1e.pynenc.status.v1.StatusChangeH\x00\x12\x33\n\x08progress\x18\x02 \x01(\x0b\x32\x1f.pynenc.status.v1.WatchProgressH\x00\x42\x07\n\x05\x65vent\"\xe7\x01\n\x0cStatusChange\x12.\n\x06record\x18\x01 \x01(\x0b\x32\x1e.pynenc.status.v1.StatusRecord\x12;\n\x0fprevious_status\x18\x02 \x01(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12\x1f\n\x12previous_runner_id\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x0f\n\x07initial\x18\x04 \x01(\x08\x12\x11\n\tprincipal\x18\x05 \x01(\t\x12\x0e\n\x06reason\x18\x06 \x01(\tB\x15\n\x13_previous_runner_id\"!\n\rWatchProgress\x12\x10\n\x08revision\x18\x01 \x01(\x04\"g\n\x1aListAvailableForRunRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12\x11\n\tnamespace\x18\x04 \x01(\t\"y\n\x1bListAvailableForRunResponse\x12/\n\x07records\x18\x01 \x03(\x0b\x32\x1e.pynenc.status.v1.StatusRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x10\n\x08revision\x18\x03 \x01(\x04\"a\n\x15\x43laimAvailableRequest\x12\x11\n\trunner_id\x18\x01 \x01(\t\x12\x11\n\tmax_count\x18\x02 \x01(\x05\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12\x11\n\tnamespace\x18\x04 \x01(\t\"I\n\x16\x43laimAvailableResponse\x12/\n\x07records\x18\x01 \x03(\x0b\x32\x1e.pynenc.status.v1.StatusRecord\"\xc2\x01\n\x10HeartbeatRequest\x12\x11\n\trunner_id\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\x12\x12\n\nrunner_ids\x18\x03 \x03(\t\x12#\n\x16\x63\x61n_run_atomic_service\x18\x04 \x01(\x08H\x00\x88\x01\x01\x12\x34\n\x0f\x63onsumed_queues\x18\x05 \x01(\x0b\x32\x1b.pynenc.status.v1.QueueListB\x19\n\x17_can_run_atomic_service\"\x1b\n\tQueueList\x12\x0e\n\x06queues\x18\x01 \x03(\t\"D\n\x11HeartbeatResponse\x12/\n\x0bserver_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"=\n\x11GetHistoryRequest\x12\x15\n\rinvocation_id\x18\x01 \x01(\t\x12\x11\n\tnamespace\x18\x02 \x01(\t\"E\n\x12GetHistoryResponse\x12/\n\x07\x65ntries\x18\x01 \x03(\x0b\x32\x1e.pynenc.status.v1.HistoryEntry\"\xd6\x01\n\x0cHistoryEntry\x12.\n\x06record\x18\x01 \x01(\x0b\x32\x1e.pynenc.status.v1.StatusRecord\x12;\n\x0fprevious_status\x18\x02 \x01(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12\x11\n\tprincipal\x18\x04 \x01(\t\x12\x1f\n\x12previous_runner_id\x18\x05 \x01(\tH\x00\x88\x01\x01\x42\x15\n\x13_previous_runner_id\"\x1d\n\x1b\x44\x65scribeStateMachineRequest\"h\n\x1c\x44\x65scribeStateMachineResponse\x12\x37\n\x0b\x64\x65\x66initions\x18\x01 \x03(\x0b\x32\".pynenc.status.v1.StatusDefinition\x12\x0f\n\x07profile\x18\x02 \x01(\t\"\xa5\x02\n\x10StatusDefinition\x12\x32\n\x06status\x18\x01 \x01(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12?\n\x13\x61llowed_transitions\x18\x02 \x03(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12\x10\n\x08is_final\x18\x03 \x01(\x08\x12\x19\n\x11\x61vailable_for_run\x18\x04 \x01(\x08\x12\x1a\n\x12requires_ownership\x18\x05 \x01(\x08\x12\x1a\n\x12\x61\x63quires_ownership\x18\x06 \x01(\x08\x12\x1a\n\x12releases_ownership\x18\x07 \x01(\x08\x12\x1b\n\x13overrides_ownership\x18\x08 \x01(\x08\"<\n\x0f\x42\x61tchGetRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x16\n\x0einvocation_ids\x18\x02 \x03(\t\"U\n\x10\x42\x61tchGetResponse\x12/\n\x07records\x18\x01 \x03(\x0b\x32\x1e.pynenc.status.v1.StatusRecord\x12\x10\n\x08revision\x18\x02 \x01(\x04\"\x9f\x02\n\x16ListInvocationsRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x34\n\x08statuses\x18\x02 \x03(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12\x0f\n\x07task_id\x18\x03 \x01(\t\x12\x16\n\trunner_id\x18\x04 \x01(\tH\x00\x88\x01\x01\x12\x1c\n\x14invocation_id_prefix\x18\x05 \x01(\t\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\x12\x30\n\x05order\x18\x08 \x01(\x0e\x32!.pynenc.status.v1.InvocationOrder\x12\x0e\n\x06offset\x18\t \x01(\x05\x42\x0c\n\n_runner_id\"u\n\x17ListInvocationsResponse\x12/\n\x07records\x18\x01 \x03(\x0b\x32\x1e.pynenc.status.v1.StatusRecord\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x10\n\x08revision\x18\x03 \x01(\x04\"=\n\x17\x43ountInvocationsRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\"P\n\x0bStatusCount\x12\x32\n\x06status\x18\x01 \x01(\x0e\x32\".pynenc.status.v1.InvocationStatus\x12\r\n\x05\x63ount\x18\x02 \x01(\x04\"j\n\x18\x43ountInvocationsResponse\x12-\n\x06\x63ounts\x18\x01 \x03(\x0b\x32\x1d.pynenc.status.v1.StatusCount\x12\r\n\x05total\x18\x02 \x01(\x04\x12\x10\n\x08revision\x18\x03 \x01(\x04\"O\n\x16\x42\x61tchTransitionRequest\x12\x35\n\x08requests\x18\x01 \x03(\x0b\x32#.pynenc.status.v1.TransitionRequest\"S\n\x17\x42\x61tchTransitionResponse\x12\x38\n\x07results\x18\x01 \x03(\x0b\x32\'.pynenc.status.v1.BatchTransitionResult\"\x80\x01\n\x15\x42\x61tchTransitionResult\x12\x38\n\x08response\x18\x01 \x01(\x0b\x32$.pynenc.status.v1.TransitionResponseH\x00\x12#\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\x08\n\x06result\"\xaa\x01\n\x12ListRunnersRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12#\n\x16\x63\x61n_run_atomic_service\x18\x02 \x01(\x08H\x00\x88\x01\x01\x12\x12\n\nalive_only\x18\x03 \x01(\x08\x12-\n\ndead_after\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationB\x19\n\x17_can_run_atomic_service\"u\n\x13ListRunnersResponse\x12-\n\x07runners\x18\x01 \x03(\x0b\x32\x1c.pynenc.status.v1.RunnerInfo\x12/\n\x0bserver_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xf9\x01\n\nRunnerInfo\x12\x11\n\trunner_id\x18\x01 \x01(\t\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x32\n\x0elast_heartbeat\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1e\n\x16\x63\x61n_run_atomic_service\x18\x04 \x01(\x08\x12\x17\n\x0f\x63onsumed_queues\x18\x05 \x03(\t\x12\r\n\x05\x61live\x18\x06 \x01(\x08\x12,\n\x05owned\x18\x07 \x03(\x0b\x32\x1d.pynenc.status.v1.StatusCount\"\xa1\x01\n\x1dListRecoveryCandidatesRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12,\n\x04rule\x18\x02 \x01(\x0e\x32\x1e.pynenc.status.v1.RecoveryRule\x12,\n\tthreshold\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\tpage_size\x18\x04 \x01(\x05\"\x94\x01\n\x1eListRecoveryCandidatesResponse\x12/\n\x07records\x18\x01 \x03(\x0b\x32\x1e.pynenc.status.v1.StatusRecord\x12/\n\x0bserver_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08revision\x18\x03 \x01(\x04\"*\n\x15PurgeNamespaceRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\"L\n\x16PurgeNamespaceResponse\x12\x1a\n\x12invocations_purged\x18\x01 \x01(\x04\x12\x16\n\x0erunners_purged\x18\x02 \x01(\x04\"e\n\x12WatchCountsRequest\x12\x11\n\tnamespace\x18\x01 \x01(\t\x12\x0f\n\x07task_id\x18\x02 \x01(\t\x12+\n\x08interval\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\"\x85\x01\n\x13WatchCountsResponse\x12-\n\x06\x63ounts\x18\x01 \x03(\x0b\x32\x1d.pynenc.status.v1.StatusCount\x12\r\n\x05total\x18\x02 \x01(\x04\x12\x10\n\x08revision\x18\x03 \x01(\x04\x12\x1e\n\x16transitions_per_second\x18\x04 \x01(\x01*\x9c\x04\n\x10InvocationStatus\x12!\n\x1dINVOCATION_STATUS_UNSPECIFIED\x10\x00\x12 \n\x1cINVOCATION_STATUS_REGISTERED\x10\x01\x12,\n(INVOCATION_STATUS_CONCURRENCY_CONTROLLED\x10\x02\x12\x32\n.INVOCATION_STATUS_CONCURRENCY_CONTROLLED_FINAL\x10\x03\x12\x1e\n\x1aINVOCATION_STATUS_REROUTED\x10\x04\x12\x1d\n\x19INVOCATION_STATUS_PENDING\x10\x05\x12&\n\"INVOCATION_STATUS_PENDING_RECOVERY\x10\x06\x12\x1d\n\x19INVOCATION_STATUS_RUNNING\x10\x07\x12&\n\"INVOCATION_STATUS_RUNNING_RECOVERY\x10\x08\x12\x1c\n\x18INVOCATION_STATUS_PAUSED\x10\t\x12\x1d\n\x19INVOCATION_STATUS_RESUMED\x10\n\x12\x1c\n\x18INVOCATION_STATUS_KILLED\x10\x0b\x12\x1d\n\x19INVOCATION_STATUS_SUCCESS\x10\x0c\x12\x1c\n\x18INVOCATION_STATUS_FAILED\x10\r\x12\x1b\n\x17INVOCATION_STATUS_RETRY\x10\x0e*\xca\x01\n\x0fInvocationOrder\x12 \n\x1cINVOCATION_ORDER_UNSPECIFIED\x10\x00\x12\x1d\n\x19INVOCATION_ORDER_REVISION\x10\x01\x12\"\n\x1eINVOCATION_ORDER_REVISION_DESC\x10\x02\x12(\n$INVOCATION_ORDER_NEWEST_REGISTRATION\x10\x03\x12(\n$INVOCATION_ORDER_OLDEST_REGISTRATION\x10\x04*o\n\x0cRecoveryRule\x12\x1d\n\x19RECOVERY_RULE_UNSPECIFIED\x10\x00\x12!\n\x1dRECOVERY_RULE_PENDING_TIMEOUT\x10\x01\x12\x1d\n\x19RECOVERY_RULE_DEAD_RUNNER\x10\x02\x32\xb3\x0c\n\rStatusService\x12W\n\nTransition\x12#.pynenc.status.v1.TransitionRequest\x1a$.pynenc.status.v1.TransitionResponse\x12\x42\n\x03Get\x12\x1c.pynenc.status.v1.GetRequest\x1a\x1d.pynenc.status.v1.GetResponse\x12\\\n\x0bWatchStatus\x12$.pynenc.status.v1.WatchStatusRequest\x1a%.pynenc.status.v1.WatchStatusResponse0\x01\x12r\n\x13ListAvailableForRun\x12,.pynenc.status.v1.ListAvailableForRunRequest\x1a-.pynenc.status.v1.ListAvailableForRunResponse\x12\x63\n\x0e\x43laimAvailable\x12\'.pynenc.status.v1.ClaimAvailableRequest\x1a(.pynenc.status.v1.ClaimAvailableResponse\x12T\n\tHeartbeat\x12\".pynenc.status.v1.HeartbeatRequest\x1a#.pynenc.status.v1.HeartbeatResponse\x12W\n\nGetHistory\x12#.pynenc.status.v1.GetHistoryRequest\x1a$.pynenc.status.v1.GetHistoryResponse\x12u\n\x14\x44\x65scribeStateMachine\x12-.pynenc.status.v1.DescribeStateMachineRequest\x1a..pynenc.status.v1.DescribeStateMachineResponse\x12Q\n\x08\x42\x61tchGet\x12!.pynenc.status.v1.BatchGetRequest\x1a\".pynenc.status.v1.BatchGetResponse\x12\x66\n\x0fListInvocations\x12(.pynenc.status.v1.ListInvocationsRequest\x1a).pynenc.status.v1.ListInvocationsResponse\x12i\n\x10\x43ountInvocations\x12).pynenc.status.v1.CountInvocationsRequest\x1a*.pynenc.status.v1.CountInvocationsResponse\x12\x66\n\x0f\x42\x61tchTransition\x12(.pynenc.status.v1.BatchTransitionRequest\x1a).pynenc.status.v1.BatchTransitionResponse\x12Z\n\x0bListRunners\x12$.pynenc.status.v1.ListRunnersRequest\x1a%.pynenc.status.v1.ListRunnersResponse\x12{\n\x16ListRecoveryCandidates\x12/.pynenc.status.v1.ListRecoveryCandidatesRequest\x1a\x30.pynenc.status.v1.ListRecoveryCandidatesResponse\x12\x63\n\x0ePurgeNamespace\x12\'.pynenc.status.v1.PurgeNamespaceRequest\x1a(.pynenc.status.v1.PurgeNamespaceResponse\x12\\\n\x0bWatchCounts\x12$.pynenc.status.v1.WatchCountsRequest\x1a%.pynenc.status.v1.WatchCountsResponse0\x01\x42\x42Z@github.com/pynenc/pynenc-status/gen/go/pynenc/status/v1;statusv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,50 +35,94 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pynenc_status.v1.status_pb2
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z@github.com/pynenc/pynenc-status/gen/go/pynenc/status/v1;statusv1'
-  _globals['_INVOCATIONSTATUS']._serialized_start=2524
-  _globals['_INVOCATIONSTATUS']._serialized_end=3064
-  _globals['_STATUSRECORD']._serialized_start=85
-  _globals['_STATUSRECORD']._serialized_end=294
-  _globals['_TRANSITIONREQUEST']._serialized_start=297
-  _globals['_TRANSITIONREQUEST']._serialized_end=543
-  _globals['_TRANSITIONRESPONSE']._serialized_start=546
-  _globals['_TRANSITIONRESPONSE']._serialized_end=700
-  _globals['_GETREQUEST']._serialized_start=702
-  _globals['_GETREQUEST']._serialized_end=737
-  _globals['_GETRESPONSE']._serialized_start=739
-  _globals['_GETRESPONSE']._serialized_end=800
-  _globals['_WATCHSTATUSREQUEST']._serialized_start=803
-  _globals['_WATCHSTATUSREQUEST']._serialized_end=1005
-  _globals['_WATCHSTATUSRESPONSE']._serialized_start=1008
-  _globals['_WATCHSTATUSRESPONSE']._serialized_end=1141
-  _globals['_STATUSCHANGE']._serialized_start=1144
-  _globals['_STATUSCHANGE']._serialized_end=1340
-  _globals['_WATCHPROGRESS']._serialized_start=1342
-  _globals['_WATCHPROGRESS']._serialized_end=1375
-  _globals['_LISTAVAILABLEFORRUNREQUEST']._serialized_start=1377
-  _globals['_LISTAVAILABLEFORRUNREQUEST']._serialized_end=1461
-  _globals['_LISTAVAILABLEFORRUNRESPONSE']._serialized_start=1463
-  _globals['_LISTAVAILABLEFORRUNRESPONSE']._serialized_end=1584
-  _globals['_CLAIMAVAILABLEREQUEST']._serialized_start=1586
-  _globals['_CLAIMAVAILABLEREQUEST']._serialized_end=1664
-  _globals['_CLAIMAVAILABLERESPONSE']._serialized_start=1666
-  _globals['_CLAIMAVAILABLERESPONSE']._serialized_end=1739
-  _globals['_HEARTBEATREQUEST']._serialized_start=1741
-  _globals['_HEARTBEATREQUEST']._serialized_end=1778
-  _globals['_HEARTBEATRESPONSE']._serialized_start=1780
-  _globals['_HEARTBEATRESPONSE']._serialized_end=1848
-  _globals['_GETHISTORYREQUEST']._serialized_start=1850
-  _globals['_GETHISTORYREQUEST']._serialized_end=1892
-  _globals['_GETHISTORYRESPONSE']._serialized_start=1894
-  _globals['_GETHISTORYRESPONSE']._serialized_end=1963
-  _globals['_HISTORYENTRY']._serialized_start=1966
-  _globals['_HISTORYENTRY']._serialized_end=2105
-  _globals['_DESCRIBESTATEMACHINEREQUEST']._serialized_start=2107
-  _globals['_DESCRIBESTATEMACHINEREQUEST']._serialized_end=2136
-  _globals['_DESCRIBESTATEMACHINERESPONSE']._serialized_start=2138
-  _globals['_DESCRIBESTATEMACHINERESPONSE']._serialized_end=2225
-  _globals['_STATUSDEFINITION']._serialized_start=2228
-  _globals['_STATUSDEFINITION']._serialized_end=2521
-  _globals['_STATUSSERVICE']._serialized_start=3067
-  _globals['_STATUSSERVICE']._serialized_end=3844
+  _globals['_INVOCATIONSTATUS']._serialized_start=5431
+  _globals['_INVOCATIONSTATUS']._serialized_end=5971
+  _globals['_INVOCATIONORDER']._serialized_start=5974
+  _globals['_INVOCATIONORDER']._serialized_end=6176
+  _globals['_RECOVERYRULE']._serialized_start=6178
+  _globals['_RECOVERYRULE']._serialized_end=6289
+  _globals['_STATUSRECORD']._serialized_start=142
+  _globals['_STATUSRECORD']._serialized_end=421
+  _globals['_TRANSITIONREQUEST']._serialized_start=424
+  _globals['_TRANSITIONREQUEST']._serialized_end=689
+  _globals['_TRANSITIONRESPONSE']._serialized_start=692
+  _globals['_TRANSITIONRESPONSE']._serialized_end=870
+  _globals['_GETREQUEST']._serialized_start=872
+  _globals['_GETREQUEST']._serialized_end=926
+  _globals['_GETRESPONSE']._serialized_start=928
+  _globals['_GETRESPONSE']._serialized_end=989
+  _globals['_WATCHSTATUSREQUEST']._serialized_start=992
+  _globals['_WATCHSTATUSREQUEST']._serialized_end=1213
+  _globals['_WATCHSTATUSRESPONSE']._serialized_start=1216
+  _globals['_WATCHSTATUSRESPONSE']._serialized_end=1349
+  _globals['_STATUSCHANGE']._serialized_start=1352
+  _globals['_STATUSCHANGE']._serialized_end=1583
+  _globals['_WATCHPROGRESS']._serialized_start=1585
+  _globals['_WATCHPROGRESS']._serialized_end=1618
+  _globals['_LISTAVAILABLEFORRUNREQUEST']._serialized_start=1620
+  _globals['_LISTAVAILABLEFORRUNREQUEST']._serialized_end=1723
+  _globals['_LISTAVAILABLEFORRUNRESPONSE']._serialized_start=1725
+  _globals['_LISTAVAILABLEFORRUNRESPONSE']._serialized_end=1846
+  _globals['_CLAIMAVAILABLEREQUEST']._serialized_start=1848
+  _globals['_CLAIMAVAILABLEREQUEST']._serialized_end=1945
+  _globals['_CLAIMAVAILABLERESPONSE']._serialized_start=1947
+  _globals['_CLAIMAVAILABLERESPONSE']._serialized_end=2020
+  _globals['_HEARTBEATREQUEST']._serialized_start=2023
+  _globals['_HEARTBEATREQUEST']._serialized_end=2217
+  _globals['_QUEUELIST']._serialized_start=2219
+  _globals['_QUEUELIST']._serialized_end=2246
+  _globals['_HEARTBEATRESPONSE']._serialized_start=2248
+  _globals['_HEARTBEATRESPONSE']._serialized_end=2316
+  _globals['_GETHISTORYREQUEST']._serialized_start=2318
+  _globals['_GETHISTORYREQUEST']._serialized_end=2379
+  _globals['_GETHISTORYRESPONSE']._serialized_start=2381
+  _globals['_GETHISTORYRESPONSE']._serialized_end=2450
+  _globals['_HISTORYENTRY']._serialized_start=2453
+  _globals['_HISTORYENTRY']._serialized_end=2667
+  _globals['_DESCRIBESTATEMACHINEREQUEST']._serialized_start=2669
+  _globals['_DESCRIBESTATEMACHINEREQUEST']._serialized_end=2698
+  _globals['_DESCRIBESTATEMACHINERESPONSE']._serialized_start=2700
+  _globals['_DESCRIBESTATEMACHINERESPONSE']._serialized_end=2804
+  _globals['_STATUSDEFINITION']._serialized_start=2807
+  _globals['_STATUSDEFINITION']._serialized_end=3100
+  _globals['_BATCHGETREQUEST']._serialized_start=3102
+  _globals['_BATCHGETREQUEST']._serialized_end=3162
+  _globals['_BATCHGETRESPONSE']._serialized_start=3164
+  _globals['_BATCHGETRESPONSE']._serialized_end=3249
+  _globals['_LISTINVOCATIONSREQUEST']._serialized_start=3252
+  _globals['_LISTINVOCATIONSREQUEST']._serialized_end=3539
+  _globals['_LISTINVOCATIONSRESPONSE']._serialized_start=3541
+  _globals['_LISTINVOCATIONSRESPONSE']._serialized_end=3658
+  _globals['_COUNTINVOCATIONSREQUEST']._serialized_start=3660
+  _globals['_COUNTINVOCATIONSREQUEST']._serialized_end=3721
+  _globals['_STATUSCOUNT']._serialized_start=3723
+  _globals['_STATUSCOUNT']._serialized_end=3803
+  _globals['_COUNTINVOCATIONSRESPONSE']._serialized_start=3805
+  _globals['_COUNTINVOCATIONSRESPONSE']._serialized_end=3911
+  _globals['_BATCHTRANSITIONREQUEST']._serialized_start=3913
+  _globals['_BATCHTRANSITIONREQUEST']._serialized_end=3992
+  _globals['_BATCHTRANSITIONRESPONSE']._serialized_start=3994
+  _globals['_BATCHTRANSITIONRESPONSE']._serialized_end=4077
+  _globals['_BATCHTRANSITIONRESULT']._serialized_start=4080
+  _globals['_BATCHTRANSITIONRESULT']._serialized_end=4208
+  _globals['_LISTRUNNERSREQUEST']._serialized_start=4211
+  _globals['_LISTRUNNERSREQUEST']._serialized_end=4381
+  _globals['_LISTRUNNERSRESPONSE']._serialized_start=4383
+  _globals['_LISTRUNNERSRESPONSE']._serialized_end=4500
+  _globals['_RUNNERINFO']._serialized_start=4503
+  _globals['_RUNNERINFO']._serialized_end=4752
+  _globals['_LISTRECOVERYCANDIDATESREQUEST']._serialized_start=4755
+  _globals['_LISTRECOVERYCANDIDATESREQUEST']._serialized_end=4916
+  _globals['_LISTRECOVERYCANDIDATESRESPONSE']._serialized_start=4919
+  _globals['_LISTRECOVERYCANDIDATESRESPONSE']._serialized_end=5067
+  _globals['_PURGENAMESPACEREQUEST']._serialized_start=5069
+  _globals['_PURGENAMESPACEREQUEST']._serialized_end=5111
+  _globals['_PURGENAMESPACERESPONSE']._serialized_start=5113
+  _globals['_PURGENAMESPACERESPONSE']._serialized_end=5189
+  _globals['_WATCHCOUNTSREQUEST']._serialized_start=5191
+  _globals['_WATCHCOUNTSREQUEST']._serialized_end=5292
+  _globals['_WATCHCOUNTSRESPONSE']._serialized_start=5295
+  _globals['_WATCHCOUNTSRESPONSE']._serialized_end=5428
+  _globals['_STATUSSERVICE']._serialized_start=6292
+  _globals['_STATUSSERVICE']._serialized_end=7879
 # @@protoc_insertion_point(module_scope)

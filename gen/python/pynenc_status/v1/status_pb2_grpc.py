@@ -75,6 +75,46 @@ class StatusServiceStub:
                 request_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.DescribeStateMachineRequest.SerializeToString,
                 response_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.DescribeStateMachineResponse.FromString,
                 _registered_method=True)
+        self.BatchGet = channel.unary_unary(
+                '/pynenc.status.v1.StatusService/BatchGet',
+                request_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.BatchGetRequest.SerializeToString,
+                response_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.BatchGetResponse.FromString,
+                _registered_method=True)
+        self.ListInvocations = channel.unary_unary(
+                '/pynenc.status.v1.StatusService/ListInvocations',
+                request_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.ListInvocationsRequest.SerializeToString,
+                response_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.ListInvocationsResponse.FromString,
+                _registered_method=True)
+        self.CountInvocations = channel.unary_unary(
+                '/pynenc.status.v1.StatusService/CountInvocations',
+                request_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.CountInvocationsRequest.SerializeToString,
+                response_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.CountInvocationsResponse.FromString,
+                _registered_method=True)
+        self.BatchTransition = channel.unary_unary(
+                '/pynenc.status.v1.StatusService/BatchTransition',
+                request_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.BatchTransitionRequest.SerializeToString,
+                response_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.BatchTransitionResponse.FromString,
+                _registered_method=True)
+        self.ListRunners = channel.unary_unary(
+                '/pynenc.status.v1.StatusService/ListRunners',
+                request_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.ListRunnersRequest.SerializeToString,
+                response_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.ListRunnersResponse.FromString,
+                _registered_method=True)
+        self.ListRecoveryCandidates = channel.unary_unary(
+                '/pynenc.status.v1.StatusService/ListRecoveryCandidates',
+                request_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.ListRecoveryCandidatesRequest.SerializeToString,
+                response_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.ListRecoveryCandidatesResponse.FromString,
+                _registered_method=True)
+        self.PurgeNamespace = channel.unary_unary(
+                '/pynenc.status.v1.StatusService/PurgeNamespace',
+                request_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.PurgeNamespaceRequest.SerializeToString,
+                response_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.PurgeNamespaceResponse.FromString,
+                _registered_method=True)
+        self.WatchCounts = channel.unary_stream(
+                '/pynenc.status.v1.StatusService/WatchCounts',
+                request_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.WatchCountsRequest.SerializeToString,
+                response_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.WatchCountsResponse.FromString,
+                _registered_method=True)
 
 
 class StatusServiceServicer:
@@ -117,7 +157,7 @@ class StatusServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def Heartbeat(self, request, context):
-        """Reports that a runner is alive.
+        """Reports that one or more runners are alive.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -131,7 +171,63 @@ class StatusServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DescribeStateMachine(self, request, context):
-        """Returns the state machine's definitions table.
+        """Returns the state machine's definitions table and the profile it belongs to.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchGet(self, request, context):
+        """Reads the current records of up to 1,000 invocations; unknown ids are left out.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListInvocations(self, request, context):
+        """Lists invocations by status, task and runner, in pages.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CountInvocations(self, request, context):
+        """Counts the invocations of a namespace (or of one task) per status.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def BatchTransition(self, request, context):
+        """Applies up to 1,000 transitions in one commit; each succeeds or fails on its own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRunners(self, request, context):
+        """Lists the runners that sent heartbeats, oldest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRecoveryCandidates(self, request, context):
+        """Lists what pynenc's recovery rules would recover now, judged on the server's clock; changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PurgeNamespace(self, request, context):
+        """Deletes every record, history entry and runner of one namespace (only with `serve --allow-purge`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchCounts(self, request, context):
+        """Streams the counts per status: at once, then at most every interval, only when they changed.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -179,6 +275,46 @@ def add_StatusServiceServicer_to_server(servicer, server):
                     servicer.DescribeStateMachine,
                     request_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.DescribeStateMachineRequest.FromString,
                     response_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.DescribeStateMachineResponse.SerializeToString,
+            ),
+            'BatchGet': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchGet,
+                    request_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.BatchGetRequest.FromString,
+                    response_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.BatchGetResponse.SerializeToString,
+            ),
+            'ListInvocations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInvocations,
+                    request_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.ListInvocationsRequest.FromString,
+                    response_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.ListInvocationsResponse.SerializeToString,
+            ),
+            'CountInvocations': grpc.unary_unary_rpc_method_handler(
+                    servicer.CountInvocations,
+                    request_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.CountInvocationsRequest.FromString,
+                    response_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.CountInvocationsResponse.SerializeToString,
+            ),
+            'BatchTransition': grpc.unary_unary_rpc_method_handler(
+                    servicer.BatchTransition,
+                    request_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.BatchTransitionRequest.FromString,
+                    response_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.BatchTransitionResponse.SerializeToString,
+            ),
+            'ListRunners': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRunners,
+                    request_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.ListRunnersRequest.FromString,
+                    response_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.ListRunnersResponse.SerializeToString,
+            ),
+            'ListRecoveryCandidates': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRecoveryCandidates,
+                    request_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.ListRecoveryCandidatesRequest.FromString,
+                    response_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.ListRecoveryCandidatesResponse.SerializeToString,
+            ),
+            'PurgeNamespace': grpc.unary_unary_rpc_method_handler(
+                    servicer.PurgeNamespace,
+                    request_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.PurgeNamespaceRequest.FromString,
+                    response_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.PurgeNamespaceResponse.SerializeToString,
+            ),
+            'WatchCounts': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchCounts,
+                    request_deserializer=pynenc_dot_status_dot_v1_dot_status__pb2.WatchCountsRequest.FromString,
+                    response_serializer=pynenc_dot_status_dot_v1_dot_status__pb2.WatchCountsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -398,6 +534,222 @@ class StatusService:
             '/pynenc.status.v1.StatusService/DescribeStateMachine',
             pynenc_dot_status_dot_v1_dot_status__pb2.DescribeStateMachineRequest.SerializeToString,
             pynenc_dot_status_dot_v1_dot_status__pb2.DescribeStateMachineResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchGet(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pynenc.status.v1.StatusService/BatchGet',
+            pynenc_dot_status_dot_v1_dot_status__pb2.BatchGetRequest.SerializeToString,
+            pynenc_dot_status_dot_v1_dot_status__pb2.BatchGetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListInvocations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pynenc.status.v1.StatusService/ListInvocations',
+            pynenc_dot_status_dot_v1_dot_status__pb2.ListInvocationsRequest.SerializeToString,
+            pynenc_dot_status_dot_v1_dot_status__pb2.ListInvocationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CountInvocations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pynenc.status.v1.StatusService/CountInvocations',
+            pynenc_dot_status_dot_v1_dot_status__pb2.CountInvocationsRequest.SerializeToString,
+            pynenc_dot_status_dot_v1_dot_status__pb2.CountInvocationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def BatchTransition(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pynenc.status.v1.StatusService/BatchTransition',
+            pynenc_dot_status_dot_v1_dot_status__pb2.BatchTransitionRequest.SerializeToString,
+            pynenc_dot_status_dot_v1_dot_status__pb2.BatchTransitionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRunners(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pynenc.status.v1.StatusService/ListRunners',
+            pynenc_dot_status_dot_v1_dot_status__pb2.ListRunnersRequest.SerializeToString,
+            pynenc_dot_status_dot_v1_dot_status__pb2.ListRunnersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRecoveryCandidates(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pynenc.status.v1.StatusService/ListRecoveryCandidates',
+            pynenc_dot_status_dot_v1_dot_status__pb2.ListRecoveryCandidatesRequest.SerializeToString,
+            pynenc_dot_status_dot_v1_dot_status__pb2.ListRecoveryCandidatesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PurgeNamespace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pynenc.status.v1.StatusService/PurgeNamespace',
+            pynenc_dot_status_dot_v1_dot_status__pb2.PurgeNamespaceRequest.SerializeToString,
+            pynenc_dot_status_dot_v1_dot_status__pb2.PurgeNamespaceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchCounts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/pynenc.status.v1.StatusService/WatchCounts',
+            pynenc_dot_status_dot_v1_dot_status__pb2.WatchCountsRequest.SerializeToString,
+            pynenc_dot_status_dot_v1_dot_status__pb2.WatchCountsResponse.FromString,
             options,
             channel_credentials,
             insecure,

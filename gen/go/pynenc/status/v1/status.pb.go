@@ -9,8 +9,10 @@
 package statusv1
 
 import (
+	status "google.golang.org/genproto/googleapis/rpc/status"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -25,6 +27,8 @@ const (
 )
 
 // The status of a task invocation: pynenc's InvocationStatus, in pynenc's declaration order.
+// A server serves one state-machine profile (DescribeStateMachineResponse.profile); a status that
+// is not part of it is INVALID_ARGUMENT in a request and never appears in a response.
 type InvocationStatus int32
 
 const (
@@ -47,7 +51,8 @@ const (
 	InvocationStatus_INVOCATION_STATUS_RUNNING_RECOVERY InvocationStatus = 8
 	// The task call execution is paused.
 	InvocationStatus_INVOCATION_STATUS_PAUSED InvocationStatus = 9
-	// The task call execution has been resumed.
+	// The task call execution has been resumed. Only in the pynenc-0.2 profile (pynenc 0.2.x);
+	// pynenc 0.3 and later dropped it, and the value is never reused.
 	InvocationStatus_INVOCATION_STATUS_RESUMED InvocationStatus = 10
 	// The task call execution has been killed.
 	InvocationStatus_INVOCATION_STATUS_KILLED InvocationStatus = 11
@@ -124,6 +129,119 @@ func (InvocationStatus) EnumDescriptor() ([]byte, []int) {
 	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{0}
 }
 
+// The order of ListInvocations.
+type InvocationOrder int32
+
+const (
+	// The same as INVOCATION_ORDER_REVISION.
+	InvocationOrder_INVOCATION_ORDER_UNSPECIFIED InvocationOrder = 0
+	// Oldest change first (by the revision of each record's last change).
+	InvocationOrder_INVOCATION_ORDER_REVISION InvocationOrder = 1
+	// Newest change first.
+	InvocationOrder_INVOCATION_ORDER_REVISION_DESC InvocationOrder = 2
+	// Newest registration first (pynenc's get_invocation_ids_paginated).
+	InvocationOrder_INVOCATION_ORDER_NEWEST_REGISTRATION InvocationOrder = 3
+	// Oldest registration first.
+	InvocationOrder_INVOCATION_ORDER_OLDEST_REGISTRATION InvocationOrder = 4
+)
+
+// Enum value maps for InvocationOrder.
+var (
+	InvocationOrder_name = map[int32]string{
+		0: "INVOCATION_ORDER_UNSPECIFIED",
+		1: "INVOCATION_ORDER_REVISION",
+		2: "INVOCATION_ORDER_REVISION_DESC",
+		3: "INVOCATION_ORDER_NEWEST_REGISTRATION",
+		4: "INVOCATION_ORDER_OLDEST_REGISTRATION",
+	}
+	InvocationOrder_value = map[string]int32{
+		"INVOCATION_ORDER_UNSPECIFIED":         0,
+		"INVOCATION_ORDER_REVISION":            1,
+		"INVOCATION_ORDER_REVISION_DESC":       2,
+		"INVOCATION_ORDER_NEWEST_REGISTRATION": 3,
+		"INVOCATION_ORDER_OLDEST_REGISTRATION": 4,
+	}
+)
+
+func (x InvocationOrder) Enum() *InvocationOrder {
+	p := new(InvocationOrder)
+	*p = x
+	return p
+}
+
+func (x InvocationOrder) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (InvocationOrder) Descriptor() protoreflect.EnumDescriptor {
+	return file_pynenc_status_v1_status_proto_enumTypes[1].Descriptor()
+}
+
+func (InvocationOrder) Type() protoreflect.EnumType {
+	return &file_pynenc_status_v1_status_proto_enumTypes[1]
+}
+
+func (x InvocationOrder) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use InvocationOrder.Descriptor instead.
+func (InvocationOrder) EnumDescriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{1}
+}
+
+// pynenc's recovery rules.
+type RecoveryRule int32
+
+const (
+	RecoveryRule_RECOVERY_RULE_UNSPECIFIED RecoveryRule = 0
+	// PENDING for at least the threshold (pynenc's max_pending_seconds).
+	RecoveryRule_RECOVERY_RULE_PENDING_TIMEOUT RecoveryRule = 1
+	// RUNNING, owned by a runner with no heartbeat within the threshold (or none at all).
+	RecoveryRule_RECOVERY_RULE_DEAD_RUNNER RecoveryRule = 2
+)
+
+// Enum value maps for RecoveryRule.
+var (
+	RecoveryRule_name = map[int32]string{
+		0: "RECOVERY_RULE_UNSPECIFIED",
+		1: "RECOVERY_RULE_PENDING_TIMEOUT",
+		2: "RECOVERY_RULE_DEAD_RUNNER",
+	}
+	RecoveryRule_value = map[string]int32{
+		"RECOVERY_RULE_UNSPECIFIED":     0,
+		"RECOVERY_RULE_PENDING_TIMEOUT": 1,
+		"RECOVERY_RULE_DEAD_RUNNER":     2,
+	}
+)
+
+func (x RecoveryRule) Enum() *RecoveryRule {
+	p := new(RecoveryRule)
+	*p = x
+	return p
+}
+
+func (x RecoveryRule) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RecoveryRule) Descriptor() protoreflect.EnumDescriptor {
+	return file_pynenc_status_v1_status_proto_enumTypes[2].Descriptor()
+}
+
+func (RecoveryRule) Type() protoreflect.EnumType {
+	return &file_pynenc_status_v1_status_proto_enumTypes[2]
+}
+
+func (x RecoveryRule) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RecoveryRule.Descriptor instead.
+func (RecoveryRule) EnumDescriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{2}
+}
+
 // The status of one invocation, as the store holds it.
 type StatusRecord struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -136,7 +254,11 @@ type StatusRecord struct {
 	// Revision of the change that produced this record.
 	Revision uint64 `protobuf:"varint,5,opt,name=revision,proto3" json:"revision,omitempty"`
 	// Set at registration, never changes ("" = none).
-	TaskId        string `protobuf:"bytes,6,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	TaskId string `protobuf:"bytes,6,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	// The namespace the invocation lives in ("" = the default namespace).
+	Namespace string `protobuf:"bytes,7,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// When the invocation was registered (server clock).
+	RegisteredAt  *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=registered_at,json=registeredAt,proto3" json:"registered_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -213,6 +335,20 @@ func (x *StatusRecord) GetTaskId() string {
 	return ""
 }
 
+func (x *StatusRecord) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *StatusRecord) GetRegisteredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RegisteredAt
+	}
+	return nil
+}
+
 // A request to move one invocation to a new status.
 type TransitionRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
@@ -226,7 +362,9 @@ type TransitionRequest struct {
 	// Check everything, change nothing.
 	ValidateOnly bool `protobuf:"varint,6,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
 	// Idempotency key: a retry with the same key returns the first outcome.
-	RequestId     string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	RequestId string `protobuf:"bytes,7,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The invocation's namespace ("" = the default namespace).
+	Namespace     string `protobuf:"bytes,8,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -310,14 +448,24 @@ func (x *TransitionRequest) GetRequestId() string {
 	return ""
 }
 
+func (x *TransitionRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
 // The record after a transition.
 type TransitionResponse struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Record *StatusRecord          `protobuf:"bytes,1,opt,name=record,proto3" json:"record,omitempty"`
 	// Unset when the transition registered a new invocation.
 	PreviousStatus *InvocationStatus `protobuf:"varint,2,opt,name=previous_status,json=previousStatus,proto3,enum=pynenc.status.v1.InvocationStatus,oneof" json:"previous_status,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// True when the request was validate_only: nothing changed, and record is what the change
+	// would have made (its revision is the one it would have had).
+	ValidatedOnly bool `protobuf:"varint,3,opt,name=validated_only,json=validatedOnly,proto3" json:"validated_only,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *TransitionResponse) Reset() {
@@ -364,10 +512,18 @@ func (x *TransitionResponse) GetPreviousStatus() InvocationStatus {
 	return InvocationStatus_INVOCATION_STATUS_UNSPECIFIED
 }
 
+func (x *TransitionResponse) GetValidatedOnly() bool {
+	if x != nil {
+		return x.ValidatedOnly
+	}
+	return false
+}
+
 // A request for the current record of one invocation.
 type GetRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	InvocationId  string                 `protobuf:"bytes,1,opt,name=invocation_id,json=invocationId,proto3" json:"invocation_id,omitempty"`
+	Namespace     string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -405,6 +561,13 @@ func (*GetRequest) Descriptor() ([]byte, []int) {
 func (x *GetRequest) GetInvocationId() string {
 	if x != nil {
 		return x.InvocationId
+	}
+	return ""
+}
+
+func (x *GetRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
 	}
 	return ""
 }
@@ -468,8 +631,10 @@ type WatchStatusRequest struct {
 	TaskId        string `protobuf:"bytes,5,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
 	// First the current matching records, then a progress mark, then changes.
 	IncludeInitial bool `protobuf:"varint,6,opt,name=include_initial,json=includeInitial,proto3" json:"include_initial,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Only this namespace's changes ("" = the default namespace).
+	Namespace     string `protobuf:"bytes,7,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WatchStatusRequest) Reset() {
@@ -542,6 +707,13 @@ func (x *WatchStatusRequest) GetIncludeInitial() bool {
 		return x.IncludeInitial
 	}
 	return false
+}
+
+func (x *WatchStatusRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
 }
 
 // One event of a watch stream.
@@ -637,7 +809,12 @@ type StatusChange struct {
 	PreviousStatus   InvocationStatus `protobuf:"varint,2,opt,name=previous_status,json=previousStatus,proto3,enum=pynenc.status.v1.InvocationStatus" json:"previous_status,omitempty"`
 	PreviousRunnerId *string          `protobuf:"bytes,3,opt,name=previous_runner_id,json=previousRunnerId,proto3,oneof" json:"previous_runner_id,omitempty"`
 	// Part of the include_initial snapshot, not a change.
-	Initial       bool `protobuf:"varint,4,opt,name=initial,proto3" json:"initial,omitempty"`
+	Initial bool `protobuf:"varint,4,opt,name=initial,proto3" json:"initial,omitempty"`
+	// Who made the change: the authenticated principal, "system" for the server's own recovery,
+	// "" when authentication is off.
+	Principal string `protobuf:"bytes,5,opt,name=principal,proto3" json:"principal,omitempty"`
+	// Why the change was made ("" for a client's own transition; recovery says which rule).
+	Reason        string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -700,6 +877,20 @@ func (x *StatusChange) GetInitial() bool {
 	return false
 }
 
+func (x *StatusChange) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
+}
+
+func (x *StatusChange) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // Everything up to this revision has been sent.
 type WatchProgress struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -752,6 +943,7 @@ type ListAvailableForRunRequest struct {
 	PageSize      int32  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	TaskId        string `protobuf:"bytes,3,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Namespace     string `protobuf:"bytes,4,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -803,6 +995,13 @@ func (x *ListAvailableForRunRequest) GetPageToken() string {
 func (x *ListAvailableForRunRequest) GetTaskId() string {
 	if x != nil {
 		return x.TaskId
+	}
+	return ""
+}
+
+func (x *ListAvailableForRunRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
 	}
 	return ""
 }
@@ -877,6 +1076,7 @@ type ClaimAvailableRequest struct {
 	RunnerId      string                 `protobuf:"bytes,1,opt,name=runner_id,json=runnerId,proto3" json:"runner_id,omitempty"`
 	MaxCount      int32                  `protobuf:"varint,2,opt,name=max_count,json=maxCount,proto3" json:"max_count,omitempty"`
 	TaskId        string                 `protobuf:"bytes,3,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	Namespace     string                 `protobuf:"bytes,4,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -932,6 +1132,13 @@ func (x *ClaimAvailableRequest) GetTaskId() string {
 	return ""
 }
 
+func (x *ClaimAvailableRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
 // The claimed invocations.
 type ClaimAvailableResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -978,12 +1185,21 @@ func (x *ClaimAvailableResponse) GetRecords() []*StatusRecord {
 	return nil
 }
 
-// A runner's proof of life.
+// One or more runners' proof of life (pynenc's register_runner_heartbeats).
 type HeartbeatRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RunnerId      string                 `protobuf:"bytes,1,opt,name=runner_id,json=runnerId,proto3" json:"runner_id,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A runner that is alive (may be empty when runner_ids is given).
+	RunnerId  string `protobuf:"bytes,1,opt,name=runner_id,json=runnerId,proto3" json:"runner_id,omitempty"`
+	Namespace string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// More runners alive at the same server time (a parent runner reporting its children).
+	RunnerIds []string `protobuf:"bytes,3,rep,name=runner_ids,json=runnerIds,proto3" json:"runner_ids,omitempty"`
+	// Whether these runners may run pynenc's atomic services; unset = keep what is stored
+	// (false for a new runner).
+	CanRunAtomicService *bool `protobuf:"varint,4,opt,name=can_run_atomic_service,json=canRunAtomicService,proto3,oneof" json:"can_run_atomic_service,omitempty"`
+	// The queues these runners consume; unset = keep what is stored (none for a new runner).
+	ConsumedQueues *QueueList `protobuf:"bytes,5,opt,name=consumed_queues,json=consumedQueues,proto3" json:"consumed_queues,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *HeartbeatRequest) Reset() {
@@ -1023,6 +1239,79 @@ func (x *HeartbeatRequest) GetRunnerId() string {
 	return ""
 }
 
+func (x *HeartbeatRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *HeartbeatRequest) GetRunnerIds() []string {
+	if x != nil {
+		return x.RunnerIds
+	}
+	return nil
+}
+
+func (x *HeartbeatRequest) GetCanRunAtomicService() bool {
+	if x != nil && x.CanRunAtomicService != nil {
+		return *x.CanRunAtomicService
+	}
+	return false
+}
+
+func (x *HeartbeatRequest) GetConsumedQueues() *QueueList {
+	if x != nil {
+		return x.ConsumedQueues
+	}
+	return nil
+}
+
+// A list of queue names (a message, so that "unset" and "empty" differ).
+type QueueList struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Queues        []string               `protobuf:"bytes,1,rep,name=queues,proto3" json:"queues,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueList) Reset() {
+	*x = QueueList{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueList) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueList) ProtoMessage() {}
+
+func (x *QueueList) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueList.ProtoReflect.Descriptor instead.
+func (*QueueList) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *QueueList) GetQueues() []string {
+	if x != nil {
+		return x.Queues
+	}
+	return nil
+}
+
 // The server's clock when the heartbeat was recorded.
 type HeartbeatResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1033,7 +1322,7 @@ type HeartbeatResponse struct {
 
 func (x *HeartbeatResponse) Reset() {
 	*x = HeartbeatResponse{}
-	mi := &file_pynenc_status_v1_status_proto_msgTypes[14]
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1045,7 +1334,7 @@ func (x *HeartbeatResponse) String() string {
 func (*HeartbeatResponse) ProtoMessage() {}
 
 func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pynenc_status_v1_status_proto_msgTypes[14]
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1058,7 +1347,7 @@ func (x *HeartbeatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HeartbeatResponse.ProtoReflect.Descriptor instead.
 func (*HeartbeatResponse) Descriptor() ([]byte, []int) {
-	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{14}
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *HeartbeatResponse) GetServerTime() *timestamppb.Timestamp {
@@ -1072,13 +1361,14 @@ func (x *HeartbeatResponse) GetServerTime() *timestamppb.Timestamp {
 type GetHistoryRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	InvocationId  string                 `protobuf:"bytes,1,opt,name=invocation_id,json=invocationId,proto3" json:"invocation_id,omitempty"`
+	Namespace     string                 `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetHistoryRequest) Reset() {
 	*x = GetHistoryRequest{}
-	mi := &file_pynenc_status_v1_status_proto_msgTypes[15]
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1090,7 +1380,7 @@ func (x *GetHistoryRequest) String() string {
 func (*GetHistoryRequest) ProtoMessage() {}
 
 func (x *GetHistoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pynenc_status_v1_status_proto_msgTypes[15]
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1103,12 +1393,19 @@ func (x *GetHistoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHistoryRequest.ProtoReflect.Descriptor instead.
 func (*GetHistoryRequest) Descriptor() ([]byte, []int) {
-	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{15}
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetHistoryRequest) GetInvocationId() string {
 	if x != nil {
 		return x.InvocationId
+	}
+	return ""
+}
+
+func (x *GetHistoryRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
 	}
 	return ""
 }
@@ -1124,7 +1421,7 @@ type GetHistoryResponse struct {
 
 func (x *GetHistoryResponse) Reset() {
 	*x = GetHistoryResponse{}
-	mi := &file_pynenc_status_v1_status_proto_msgTypes[16]
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1136,7 +1433,7 @@ func (x *GetHistoryResponse) String() string {
 func (*GetHistoryResponse) ProtoMessage() {}
 
 func (x *GetHistoryResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pynenc_status_v1_status_proto_msgTypes[16]
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1149,7 +1446,7 @@ func (x *GetHistoryResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetHistoryResponse.ProtoReflect.Descriptor instead.
 func (*GetHistoryResponse) Descriptor() ([]byte, []int) {
-	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{16}
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetHistoryResponse) GetEntries() []*HistoryEntry {
@@ -1165,13 +1462,18 @@ type HistoryEntry struct {
 	Record         *StatusRecord          `protobuf:"bytes,1,opt,name=record,proto3" json:"record,omitempty"`
 	PreviousStatus InvocationStatus       `protobuf:"varint,2,opt,name=previous_status,json=previousStatus,proto3,enum=pynenc.status.v1.InvocationStatus" json:"previous_status,omitempty"`
 	Reason         string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Who made the change: the authenticated principal, "system" for the server's own recovery,
+	// "" when authentication is off.
+	Principal string `protobuf:"bytes,4,opt,name=principal,proto3" json:"principal,omitempty"`
+	// The owner before the change; unset = none.
+	PreviousRunnerId *string `protobuf:"bytes,5,opt,name=previous_runner_id,json=previousRunnerId,proto3,oneof" json:"previous_runner_id,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *HistoryEntry) Reset() {
 	*x = HistoryEntry{}
-	mi := &file_pynenc_status_v1_status_proto_msgTypes[17]
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1183,7 +1485,7 @@ func (x *HistoryEntry) String() string {
 func (*HistoryEntry) ProtoMessage() {}
 
 func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_pynenc_status_v1_status_proto_msgTypes[17]
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1196,7 +1498,7 @@ func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HistoryEntry.ProtoReflect.Descriptor instead.
 func (*HistoryEntry) Descriptor() ([]byte, []int) {
-	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{17}
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *HistoryEntry) GetRecord() *StatusRecord {
@@ -1220,6 +1522,20 @@ func (x *HistoryEntry) GetReason() string {
 	return ""
 }
 
+func (x *HistoryEntry) GetPrincipal() string {
+	if x != nil {
+		return x.Principal
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetPreviousRunnerId() string {
+	if x != nil && x.PreviousRunnerId != nil {
+		return *x.PreviousRunnerId
+	}
+	return ""
+}
+
 // A request for the state machine's definitions.
 type DescribeStateMachineRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1229,7 +1545,7 @@ type DescribeStateMachineRequest struct {
 
 func (x *DescribeStateMachineRequest) Reset() {
 	*x = DescribeStateMachineRequest{}
-	mi := &file_pynenc_status_v1_status_proto_msgTypes[18]
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1241,7 +1557,7 @@ func (x *DescribeStateMachineRequest) String() string {
 func (*DescribeStateMachineRequest) ProtoMessage() {}
 
 func (x *DescribeStateMachineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_pynenc_status_v1_status_proto_msgTypes[18]
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1254,20 +1570,23 @@ func (x *DescribeStateMachineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeStateMachineRequest.ProtoReflect.Descriptor instead.
 func (*DescribeStateMachineRequest) Descriptor() ([]byte, []int) {
-	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{18}
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{19}
 }
 
 // The state machine's definitions table.
 type DescribeStateMachineResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Definitions   []*StatusDefinition    `protobuf:"bytes,1,rep,name=definitions,proto3" json:"definitions,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per status of the profile, in pynenc's declaration order.
+	Definitions []*StatusDefinition `protobuf:"bytes,1,rep,name=definitions,proto3" json:"definitions,omitempty"`
+	// The profile the server serves: "pynenc-0.2" (pynenc 0.2.x) or "pynenc-0.3" (pynenc 0.3.0 to 0.4.x).
+	Profile       string `protobuf:"bytes,2,opt,name=profile,proto3" json:"profile,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DescribeStateMachineResponse) Reset() {
 	*x = DescribeStateMachineResponse{}
-	mi := &file_pynenc_status_v1_status_proto_msgTypes[19]
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1279,7 +1598,7 @@ func (x *DescribeStateMachineResponse) String() string {
 func (*DescribeStateMachineResponse) ProtoMessage() {}
 
 func (x *DescribeStateMachineResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_pynenc_status_v1_status_proto_msgTypes[19]
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1292,7 +1611,7 @@ func (x *DescribeStateMachineResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeStateMachineResponse.ProtoReflect.Descriptor instead.
 func (*DescribeStateMachineResponse) Descriptor() ([]byte, []int) {
-	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{19}
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DescribeStateMachineResponse) GetDefinitions() []*StatusDefinition {
@@ -1300,6 +1619,13 @@ func (x *DescribeStateMachineResponse) GetDefinitions() []*StatusDefinition {
 		return x.Definitions
 	}
 	return nil
+}
+
+func (x *DescribeStateMachineResponse) GetProfile() string {
+	if x != nil {
+		return x.Profile
+	}
+	return ""
 }
 
 // The rules of one status.
@@ -1319,7 +1645,7 @@ type StatusDefinition struct {
 
 func (x *StatusDefinition) Reset() {
 	*x = StatusDefinition{}
-	mi := &file_pynenc_status_v1_status_proto_msgTypes[20]
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1331,7 +1657,7 @@ func (x *StatusDefinition) String() string {
 func (*StatusDefinition) ProtoMessage() {}
 
 func (x *StatusDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_pynenc_status_v1_status_proto_msgTypes[20]
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1344,7 +1670,7 @@ func (x *StatusDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatusDefinition.ProtoReflect.Descriptor instead.
 func (*StatusDefinition) Descriptor() ([]byte, []int) {
-	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{20}
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *StatusDefinition) GetStatus() InvocationStatus {
@@ -1403,20 +1729,1248 @@ func (x *StatusDefinition) GetOverridesOwnership() bool {
 	return false
 }
 
+// The invocations to read.
+type BatchGetRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// At most 1,000.
+	InvocationIds []string `protobuf:"bytes,2,rep,name=invocation_ids,json=invocationIds,proto3" json:"invocation_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchGetRequest) Reset() {
+	*x = BatchGetRequest{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetRequest) ProtoMessage() {}
+
+func (x *BatchGetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetRequest.ProtoReflect.Descriptor instead.
+func (*BatchGetRequest) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *BatchGetRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *BatchGetRequest) GetInvocationIds() []string {
+	if x != nil {
+		return x.InvocationIds
+	}
+	return nil
+}
+
+// The records found.
+type BatchGetResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// In the order asked for; unknown ids are left out.
+	Records []*StatusRecord `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	// Store revision the records were read at.
+	Revision      uint64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchGetResponse) Reset() {
+	*x = BatchGetResponse{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchGetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchGetResponse) ProtoMessage() {}
+
+func (x *BatchGetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchGetResponse.ProtoReflect.Descriptor instead.
+func (*BatchGetResponse) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *BatchGetResponse) GetRecords() []*StatusRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *BatchGetResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+// Which invocations to list: every filter given must match.
+type ListInvocationsRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// Empty = every status.
+	Statuses []InvocationStatus `protobuf:"varint,2,rep,packed,name=statuses,proto3,enum=pynenc.status.v1.InvocationStatus" json:"statuses,omitempty"`
+	// "" = every task.
+	TaskId string `protobuf:"bytes,3,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	// Only invocations this runner owns.
+	RunnerId *string `protobuf:"bytes,4,opt,name=runner_id,json=runnerId,proto3,oneof" json:"runner_id,omitempty"`
+	// Only invocation ids that start with this.
+	InvocationIdPrefix string `protobuf:"bytes,5,opt,name=invocation_id_prefix,json=invocationIdPrefix,proto3" json:"invocation_id_prefix,omitempty"`
+	// 0 means 100; at most 1000.
+	PageSize int32 `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	// From the previous page's next_page_token; the other fields must not change.
+	PageToken string          `protobuf:"bytes,7,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	Order     InvocationOrder `protobuf:"varint,8,opt,name=order,proto3,enum=pynenc.status.v1.InvocationOrder" json:"order,omitempty"`
+	// Skip this many matching invocations first (pynenc's OFFSET); only on a first page.
+	Offset        int32 `protobuf:"varint,9,opt,name=offset,proto3" json:"offset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInvocationsRequest) Reset() {
+	*x = ListInvocationsRequest{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInvocationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInvocationsRequest) ProtoMessage() {}
+
+func (x *ListInvocationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInvocationsRequest.ProtoReflect.Descriptor instead.
+func (*ListInvocationsRequest) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ListInvocationsRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ListInvocationsRequest) GetStatuses() []InvocationStatus {
+	if x != nil {
+		return x.Statuses
+	}
+	return nil
+}
+
+func (x *ListInvocationsRequest) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+func (x *ListInvocationsRequest) GetRunnerId() string {
+	if x != nil && x.RunnerId != nil {
+		return *x.RunnerId
+	}
+	return ""
+}
+
+func (x *ListInvocationsRequest) GetInvocationIdPrefix() string {
+	if x != nil {
+		return x.InvocationIdPrefix
+	}
+	return ""
+}
+
+func (x *ListInvocationsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListInvocationsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListInvocationsRequest) GetOrder() InvocationOrder {
+	if x != nil {
+		return x.Order
+	}
+	return InvocationOrder_INVOCATION_ORDER_UNSPECIFIED
+}
+
+func (x *ListInvocationsRequest) GetOffset() int32 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
+// A page of invocations.
+type ListInvocationsResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Records []*StatusRecord        `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	// "" on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	// Store revision the page was read at.
+	Revision      uint64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListInvocationsResponse) Reset() {
+	*x = ListInvocationsResponse{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListInvocationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListInvocationsResponse) ProtoMessage() {}
+
+func (x *ListInvocationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListInvocationsResponse.ProtoReflect.Descriptor instead.
+func (*ListInvocationsResponse) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *ListInvocationsResponse) GetRecords() []*StatusRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *ListInvocationsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+func (x *ListInvocationsResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+// Which invocations to count.
+type CountInvocationsRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// "" = every task.
+	TaskId        string `protobuf:"bytes,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountInvocationsRequest) Reset() {
+	*x = CountInvocationsRequest{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountInvocationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountInvocationsRequest) ProtoMessage() {}
+
+func (x *CountInvocationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountInvocationsRequest.ProtoReflect.Descriptor instead.
+func (*CountInvocationsRequest) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *CountInvocationsRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *CountInvocationsRequest) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+// How many invocations are in one status.
+type StatusCount struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Status        InvocationStatus       `protobuf:"varint,1,opt,name=status,proto3,enum=pynenc.status.v1.InvocationStatus" json:"status,omitempty"`
+	Count         uint64                 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StatusCount) Reset() {
+	*x = StatusCount{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StatusCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StatusCount) ProtoMessage() {}
+
+func (x *StatusCount) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StatusCount.ProtoReflect.Descriptor instead.
+func (*StatusCount) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *StatusCount) GetStatus() InvocationStatus {
+	if x != nil {
+		return x.Status
+	}
+	return InvocationStatus_INVOCATION_STATUS_UNSPECIFIED
+}
+
+func (x *StatusCount) GetCount() uint64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// The counts per status.
+type CountInvocationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per status of the profile, in pynenc's declaration order (zeros included).
+	Counts []*StatusCount `protobuf:"bytes,1,rep,name=counts,proto3" json:"counts,omitempty"`
+	// The sum of counts.
+	Total uint64 `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	// Store revision the counts were read at.
+	Revision      uint64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountInvocationsResponse) Reset() {
+	*x = CountInvocationsResponse{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountInvocationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountInvocationsResponse) ProtoMessage() {}
+
+func (x *CountInvocationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountInvocationsResponse.ProtoReflect.Descriptor instead.
+func (*CountInvocationsResponse) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *CountInvocationsResponse) GetCounts() []*StatusCount {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+func (x *CountInvocationsResponse) GetTotal() uint64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *CountInvocationsResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+// Transitions to apply in one commit.
+type BatchTransitionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most 1,000; each is validated as a Transition of its own.
+	Requests      []*TransitionRequest `protobuf:"bytes,1,rep,name=requests,proto3" json:"requests,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchTransitionRequest) Reset() {
+	*x = BatchTransitionRequest{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchTransitionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchTransitionRequest) ProtoMessage() {}
+
+func (x *BatchTransitionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchTransitionRequest.ProtoReflect.Descriptor instead.
+func (*BatchTransitionRequest) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *BatchTransitionRequest) GetRequests() []*TransitionRequest {
+	if x != nil {
+		return x.Requests
+	}
+	return nil
+}
+
+// The outcome of each transition, in the order of the requests.
+type BatchTransitionResponse struct {
+	state         protoimpl.MessageState   `protogen:"open.v1"`
+	Results       []*BatchTransitionResult `protobuf:"bytes,1,rep,name=results,proto3" json:"results,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchTransitionResponse) Reset() {
+	*x = BatchTransitionResponse{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchTransitionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchTransitionResponse) ProtoMessage() {}
+
+func (x *BatchTransitionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchTransitionResponse.ProtoReflect.Descriptor instead.
+func (*BatchTransitionResponse) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *BatchTransitionResponse) GetResults() []*BatchTransitionResult {
+	if x != nil {
+		return x.Results
+	}
+	return nil
+}
+
+// The outcome of one transition of a batch.
+type BatchTransitionResult struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Result:
+	//
+	//	*BatchTransitionResult_Response
+	//	*BatchTransitionResult_Error
+	Result        isBatchTransitionResult_Result `protobuf_oneof:"result"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BatchTransitionResult) Reset() {
+	*x = BatchTransitionResult{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BatchTransitionResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BatchTransitionResult) ProtoMessage() {}
+
+func (x *BatchTransitionResult) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BatchTransitionResult.ProtoReflect.Descriptor instead.
+func (*BatchTransitionResult) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *BatchTransitionResult) GetResult() isBatchTransitionResult_Result {
+	if x != nil {
+		return x.Result
+	}
+	return nil
+}
+
+func (x *BatchTransitionResult) GetResponse() *TransitionResponse {
+	if x != nil {
+		if x, ok := x.Result.(*BatchTransitionResult_Response); ok {
+			return x.Response
+		}
+	}
+	return nil
+}
+
+func (x *BatchTransitionResult) GetError() *status.Status {
+	if x != nil {
+		if x, ok := x.Result.(*BatchTransitionResult_Error); ok {
+			return x.Error
+		}
+	}
+	return nil
+}
+
+type isBatchTransitionResult_Result interface {
+	isBatchTransitionResult_Result()
+}
+
+type BatchTransitionResult_Response struct {
+	// What Transition would have returned.
+	Response *TransitionResponse `protobuf:"bytes,1,opt,name=response,proto3,oneof"`
+}
+
+type BatchTransitionResult_Error struct {
+	// The error Transition would have returned (code, message, ErrorInfo and other details).
+	Error *status.Status `protobuf:"bytes,2,opt,name=error,proto3,oneof"`
+}
+
+func (*BatchTransitionResult_Response) isBatchTransitionResult_Result() {}
+
+func (*BatchTransitionResult_Error) isBatchTransitionResult_Result() {}
+
+// Which runners to list.
+type ListRunnersRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// Only runners whose last heartbeat said this (unset = every runner).
+	CanRunAtomicService *bool `protobuf:"varint,2,opt,name=can_run_atomic_service,json=canRunAtomicService,proto3,oneof" json:"can_run_atomic_service,omitempty"`
+	// Only runners that are alive.
+	AliveOnly bool `protobuf:"varint,3,opt,name=alive_only,json=aliveOnly,proto3" json:"alive_only,omitempty"`
+	// A runner silent for longer is not alive; unset = the server's --runner-dead-after-seconds.
+	DeadAfter     *durationpb.Duration `protobuf:"bytes,4,opt,name=dead_after,json=deadAfter,proto3" json:"dead_after,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRunnersRequest) Reset() {
+	*x = ListRunnersRequest{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRunnersRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRunnersRequest) ProtoMessage() {}
+
+func (x *ListRunnersRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRunnersRequest.ProtoReflect.Descriptor instead.
+func (*ListRunnersRequest) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *ListRunnersRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ListRunnersRequest) GetCanRunAtomicService() bool {
+	if x != nil && x.CanRunAtomicService != nil {
+		return *x.CanRunAtomicService
+	}
+	return false
+}
+
+func (x *ListRunnersRequest) GetAliveOnly() bool {
+	if x != nil {
+		return x.AliveOnly
+	}
+	return false
+}
+
+func (x *ListRunnersRequest) GetDeadAfter() *durationpb.Duration {
+	if x != nil {
+		return x.DeadAfter
+	}
+	return nil
+}
+
+// The runners, oldest first.
+type ListRunnersResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// By created_at, then runner_id.
+	Runners []*RunnerInfo `protobuf:"bytes,1,rep,name=runners,proto3" json:"runners,omitempty"`
+	// The server's clock when the list was read.
+	ServerTime    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=server_time,json=serverTime,proto3" json:"server_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRunnersResponse) Reset() {
+	*x = ListRunnersResponse{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRunnersResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRunnersResponse) ProtoMessage() {}
+
+func (x *ListRunnersResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRunnersResponse.ProtoReflect.Descriptor instead.
+func (*ListRunnersResponse) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *ListRunnersResponse) GetRunners() []*RunnerInfo {
+	if x != nil {
+		return x.Runners
+	}
+	return nil
+}
+
+func (x *ListRunnersResponse) GetServerTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ServerTime
+	}
+	return nil
+}
+
+// One runner, as its heartbeats described it.
+type RunnerInfo struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	RunnerId string                 `protobuf:"bytes,1,opt,name=runner_id,json=runnerId,proto3" json:"runner_id,omitempty"`
+	// Its first heartbeat.
+	CreatedAt           *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	LastHeartbeat       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_heartbeat,json=lastHeartbeat,proto3" json:"last_heartbeat,omitempty"`
+	CanRunAtomicService bool                   `protobuf:"varint,4,opt,name=can_run_atomic_service,json=canRunAtomicService,proto3" json:"can_run_atomic_service,omitempty"`
+	ConsumedQueues      []string               `protobuf:"bytes,5,rep,name=consumed_queues,json=consumedQueues,proto3" json:"consumed_queues,omitempty"`
+	// Whether its last heartbeat is recent enough (see ListRunnersRequest.dead_after).
+	Alive bool `protobuf:"varint,6,opt,name=alive,proto3" json:"alive,omitempty"`
+	// The invocations it owns, per status (only statuses with some).
+	Owned         []*StatusCount `protobuf:"bytes,7,rep,name=owned,proto3" json:"owned,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RunnerInfo) Reset() {
+	*x = RunnerInfo{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RunnerInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RunnerInfo) ProtoMessage() {}
+
+func (x *RunnerInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RunnerInfo.ProtoReflect.Descriptor instead.
+func (*RunnerInfo) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *RunnerInfo) GetRunnerId() string {
+	if x != nil {
+		return x.RunnerId
+	}
+	return ""
+}
+
+func (x *RunnerInfo) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *RunnerInfo) GetLastHeartbeat() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastHeartbeat
+	}
+	return nil
+}
+
+func (x *RunnerInfo) GetCanRunAtomicService() bool {
+	if x != nil {
+		return x.CanRunAtomicService
+	}
+	return false
+}
+
+func (x *RunnerInfo) GetConsumedQueues() []string {
+	if x != nil {
+		return x.ConsumedQueues
+	}
+	return nil
+}
+
+func (x *RunnerInfo) GetAlive() bool {
+	if x != nil {
+		return x.Alive
+	}
+	return false
+}
+
+func (x *RunnerInfo) GetOwned() []*StatusCount {
+	if x != nil {
+		return x.Owned
+	}
+	return nil
+}
+
+// Which rule to judge by.
+type ListRecoveryCandidatesRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	Rule      RecoveryRule           `protobuf:"varint,2,opt,name=rule,proto3,enum=pynenc.status.v1.RecoveryRule" json:"rule,omitempty"`
+	// Required; zero or more (pynenc's own tests use 0).
+	Threshold *durationpb.Duration `protobuf:"bytes,3,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	// 0 means 1000; at most 10000.
+	PageSize      int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRecoveryCandidatesRequest) Reset() {
+	*x = ListRecoveryCandidatesRequest{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRecoveryCandidatesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRecoveryCandidatesRequest) ProtoMessage() {}
+
+func (x *ListRecoveryCandidatesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRecoveryCandidatesRequest.ProtoReflect.Descriptor instead.
+func (*ListRecoveryCandidatesRequest) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ListRecoveryCandidatesRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ListRecoveryCandidatesRequest) GetRule() RecoveryRule {
+	if x != nil {
+		return x.Rule
+	}
+	return RecoveryRule_RECOVERY_RULE_UNSPECIFIED
+}
+
+func (x *ListRecoveryCandidatesRequest) GetThreshold() *durationpb.Duration {
+	if x != nil {
+		return x.Threshold
+	}
+	return nil
+}
+
+func (x *ListRecoveryCandidatesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+// What the rule would recover now.
+type ListRecoveryCandidatesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Oldest status first.
+	Records []*StatusRecord `protobuf:"bytes,1,rep,name=records,proto3" json:"records,omitempty"`
+	// The server's clock they were judged at.
+	ServerTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=server_time,json=serverTime,proto3" json:"server_time,omitempty"`
+	// Store revision they were read at.
+	Revision      uint64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRecoveryCandidatesResponse) Reset() {
+	*x = ListRecoveryCandidatesResponse{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRecoveryCandidatesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRecoveryCandidatesResponse) ProtoMessage() {}
+
+func (x *ListRecoveryCandidatesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRecoveryCandidatesResponse.ProtoReflect.Descriptor instead.
+func (*ListRecoveryCandidatesResponse) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ListRecoveryCandidatesResponse) GetRecords() []*StatusRecord {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+func (x *ListRecoveryCandidatesResponse) GetServerTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ServerTime
+	}
+	return nil
+}
+
+func (x *ListRecoveryCandidatesResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+// The namespace to delete.
+type PurgeNamespaceRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Namespace     string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PurgeNamespaceRequest) Reset() {
+	*x = PurgeNamespaceRequest{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurgeNamespaceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurgeNamespaceRequest) ProtoMessage() {}
+
+func (x *PurgeNamespaceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurgeNamespaceRequest.ProtoReflect.Descriptor instead.
+func (*PurgeNamespaceRequest) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *PurgeNamespaceRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+// What was deleted.
+type PurgeNamespaceResponse struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	InvocationsPurged uint64                 `protobuf:"varint,1,opt,name=invocations_purged,json=invocationsPurged,proto3" json:"invocations_purged,omitempty"`
+	RunnersPurged     uint64                 `protobuf:"varint,2,opt,name=runners_purged,json=runnersPurged,proto3" json:"runners_purged,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *PurgeNamespaceResponse) Reset() {
+	*x = PurgeNamespaceResponse{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PurgeNamespaceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PurgeNamespaceResponse) ProtoMessage() {}
+
+func (x *PurgeNamespaceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PurgeNamespaceResponse.ProtoReflect.Descriptor instead.
+func (*PurgeNamespaceResponse) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *PurgeNamespaceResponse) GetInvocationsPurged() uint64 {
+	if x != nil {
+		return x.InvocationsPurged
+	}
+	return 0
+}
+
+func (x *PurgeNamespaceResponse) GetRunnersPurged() uint64 {
+	if x != nil {
+		return x.RunnersPurged
+	}
+	return 0
+}
+
+// Which counts to watch.
+type WatchCountsRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Namespace string                 `protobuf:"bytes,1,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// "" = every task.
+	TaskId string `protobuf:"bytes,2,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	// At most one update per interval; unset = 500 ms, at least 100 ms.
+	Interval      *durationpb.Duration `protobuf:"bytes,3,opt,name=interval,proto3" json:"interval,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchCountsRequest) Reset() {
+	*x = WatchCountsRequest{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchCountsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchCountsRequest) ProtoMessage() {}
+
+func (x *WatchCountsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchCountsRequest.ProtoReflect.Descriptor instead.
+func (*WatchCountsRequest) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *WatchCountsRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *WatchCountsRequest) GetTaskId() string {
+	if x != nil {
+		return x.TaskId
+	}
+	return ""
+}
+
+func (x *WatchCountsRequest) GetInterval() *durationpb.Duration {
+	if x != nil {
+		return x.Interval
+	}
+	return nil
+}
+
+// The counts per status.
+type WatchCountsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per status of the profile, in pynenc's declaration order (zeros included).
+	Counts []*StatusCount `protobuf:"bytes,1,rep,name=counts,proto3" json:"counts,omitempty"`
+	Total  uint64         `protobuf:"varint,2,opt,name=total,proto3" json:"total,omitempty"`
+	// Store revision the counts are at.
+	Revision uint64 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Transitions per second in this namespace (and task) over the last interval.
+	TransitionsPerSecond float64 `protobuf:"fixed64,4,opt,name=transitions_per_second,json=transitionsPerSecond,proto3" json:"transitions_per_second,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *WatchCountsResponse) Reset() {
+	*x = WatchCountsResponse{}
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchCountsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchCountsResponse) ProtoMessage() {}
+
+func (x *WatchCountsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_pynenc_status_v1_status_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchCountsResponse.ProtoReflect.Descriptor instead.
+func (*WatchCountsResponse) Descriptor() ([]byte, []int) {
+	return file_pynenc_status_v1_status_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *WatchCountsResponse) GetCounts() []*StatusCount {
+	if x != nil {
+		return x.Counts
+	}
+	return nil
+}
+
+func (x *WatchCountsResponse) GetTotal() uint64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *WatchCountsResponse) GetRevision() uint64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *WatchCountsResponse) GetTransitionsPerSecond() float64 {
+	if x != nil {
+		return x.TransitionsPerSecond
+	}
+	return 0
+}
+
 var File_pynenc_status_v1_status_proto protoreflect.FileDescriptor
 
 const file_pynenc_status_v1_status_proto_rawDesc = "" +
 	"\n" +
-	"\x1dpynenc/status/v1/status.proto\x12\x10pynenc.status.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8e\x02\n" +
+	"\x1dpynenc/status/v1/status.proto\x12\x10pynenc.status.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\xed\x02\n" +
 	"\fStatusRecord\x12#\n" +
 	"\rinvocation_id\x18\x01 \x01(\tR\finvocationId\x12:\n" +
 	"\x06status\x18\x02 \x01(\x0e2\".pynenc.status.v1.InvocationStatusR\x06status\x12 \n" +
 	"\trunner_id\x18\x03 \x01(\tH\x00R\brunnerId\x88\x01\x01\x128\n" +
 	"\ttimestamp\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12\x1a\n" +
 	"\brevision\x18\x05 \x01(\x04R\brevision\x12\x17\n" +
-	"\atask_id\x18\x06 \x01(\tR\x06taskIdB\f\n" +
+	"\atask_id\x18\x06 \x01(\tR\x06taskId\x12\x1c\n" +
+	"\tnamespace\x18\a \x01(\tR\tnamespace\x12?\n" +
+	"\rregistered_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\fregisteredAtB\f\n" +
 	"\n" +
-	"_runner_id\"\xc9\x02\n" +
+	"_runner_id\"\xe7\x02\n" +
 	"\x11TransitionRequest\x12#\n" +
 	"\rinvocation_id\x18\x01 \x01(\tR\finvocationId\x12:\n" +
 	"\x06status\x18\x02 \x01(\x0e2\".pynenc.status.v1.InvocationStatusR\x06status\x12 \n" +
@@ -1425,71 +2979,92 @@ const file_pynenc_status_v1_status_proto_rawDesc = "" +
 	"\atask_id\x18\x05 \x01(\tR\x06taskId\x12#\n" +
 	"\rvalidate_only\x18\x06 \x01(\bR\fvalidateOnly\x12\x1d\n" +
 	"\n" +
-	"request_id\x18\a \x01(\tR\trequestIdB\f\n" +
+	"request_id\x18\a \x01(\tR\trequestId\x12\x1c\n" +
+	"\tnamespace\x18\b \x01(\tR\tnamespaceB\f\n" +
 	"\n" +
 	"_runner_idB\x14\n" +
-	"\x12_expected_revision\"\xb2\x01\n" +
+	"\x12_expected_revision\"\xd9\x01\n" +
 	"\x12TransitionResponse\x126\n" +
 	"\x06record\x18\x01 \x01(\v2\x1e.pynenc.status.v1.StatusRecordR\x06record\x12P\n" +
-	"\x0fprevious_status\x18\x02 \x01(\x0e2\".pynenc.status.v1.InvocationStatusH\x00R\x0epreviousStatus\x88\x01\x01B\x12\n" +
-	"\x10_previous_status\"1\n" +
+	"\x0fprevious_status\x18\x02 \x01(\x0e2\".pynenc.status.v1.InvocationStatusH\x00R\x0epreviousStatus\x88\x01\x01\x12%\n" +
+	"\x0evalidated_only\x18\x03 \x01(\bR\rvalidatedOnlyB\x12\n" +
+	"\x10_previous_status\"O\n" +
 	"\n" +
 	"GetRequest\x12#\n" +
-	"\rinvocation_id\x18\x01 \x01(\tR\finvocationId\"E\n" +
+	"\rinvocation_id\x18\x01 \x01(\tR\finvocationId\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"E\n" +
 	"\vGetResponse\x126\n" +
-	"\x06record\x18\x01 \x01(\v2\x1e.pynenc.status.v1.StatusRecordR\x06record\"\x94\x02\n" +
+	"\x06record\x18\x01 \x01(\v2\x1e.pynenc.status.v1.StatusRecordR\x06record\"\xb2\x02\n" +
 	"\x12WatchStatusRequest\x12%\n" +
 	"\x0einvocation_ids\x18\x01 \x03(\tR\rinvocationIds\x12>\n" +
 	"\bstatuses\x18\x02 \x03(\x0e2\".pynenc.status.v1.InvocationStatusR\bstatuses\x12 \n" +
 	"\trunner_id\x18\x03 \x01(\tH\x00R\brunnerId\x88\x01\x01\x12%\n" +
 	"\x0estart_revision\x18\x04 \x01(\x04R\rstartRevision\x12\x17\n" +
 	"\atask_id\x18\x05 \x01(\tR\x06taskId\x12'\n" +
-	"\x0finclude_initial\x18\x06 \x01(\bR\x0eincludeInitialB\f\n" +
+	"\x0finclude_initial\x18\x06 \x01(\bR\x0eincludeInitial\x12\x1c\n" +
+	"\tnamespace\x18\a \x01(\tR\tnamespaceB\f\n" +
 	"\n" +
 	"_runner_id\"\x97\x01\n" +
 	"\x13WatchStatusResponse\x128\n" +
 	"\x06change\x18\x01 \x01(\v2\x1e.pynenc.status.v1.StatusChangeH\x00R\x06change\x12=\n" +
 	"\bprogress\x18\x02 \x01(\v2\x1f.pynenc.status.v1.WatchProgressH\x00R\bprogressB\a\n" +
-	"\x05event\"\xf7\x01\n" +
+	"\x05event\"\xad\x02\n" +
 	"\fStatusChange\x126\n" +
 	"\x06record\x18\x01 \x01(\v2\x1e.pynenc.status.v1.StatusRecordR\x06record\x12K\n" +
 	"\x0fprevious_status\x18\x02 \x01(\x0e2\".pynenc.status.v1.InvocationStatusR\x0epreviousStatus\x121\n" +
 	"\x12previous_runner_id\x18\x03 \x01(\tH\x00R\x10previousRunnerId\x88\x01\x01\x12\x18\n" +
-	"\ainitial\x18\x04 \x01(\bR\ainitialB\x15\n" +
+	"\ainitial\x18\x04 \x01(\bR\ainitial\x12\x1c\n" +
+	"\tprincipal\x18\x05 \x01(\tR\tprincipal\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reasonB\x15\n" +
 	"\x13_previous_runner_id\"+\n" +
 	"\rWatchProgress\x12\x1a\n" +
-	"\brevision\x18\x01 \x01(\x04R\brevision\"q\n" +
+	"\brevision\x18\x01 \x01(\x04R\brevision\"\x8f\x01\n" +
 	"\x1aListAvailableForRunRequest\x12\x1b\n" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x17\n" +
-	"\atask_id\x18\x03 \x01(\tR\x06taskId\"\x9b\x01\n" +
+	"\atask_id\x18\x03 \x01(\tR\x06taskId\x12\x1c\n" +
+	"\tnamespace\x18\x04 \x01(\tR\tnamespace\"\x9b\x01\n" +
 	"\x1bListAvailableForRunResponse\x128\n" +
 	"\arecords\x18\x01 \x03(\v2\x1e.pynenc.status.v1.StatusRecordR\arecords\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\x04R\brevision\"j\n" +
+	"\brevision\x18\x03 \x01(\x04R\brevision\"\x88\x01\n" +
 	"\x15ClaimAvailableRequest\x12\x1b\n" +
 	"\trunner_id\x18\x01 \x01(\tR\brunnerId\x12\x1b\n" +
 	"\tmax_count\x18\x02 \x01(\x05R\bmaxCount\x12\x17\n" +
-	"\atask_id\x18\x03 \x01(\tR\x06taskId\"R\n" +
+	"\atask_id\x18\x03 \x01(\tR\x06taskId\x12\x1c\n" +
+	"\tnamespace\x18\x04 \x01(\tR\tnamespace\"R\n" +
 	"\x16ClaimAvailableResponse\x128\n" +
-	"\arecords\x18\x01 \x03(\v2\x1e.pynenc.status.v1.StatusRecordR\arecords\"/\n" +
+	"\arecords\x18\x01 \x03(\v2\x1e.pynenc.status.v1.StatusRecordR\arecords\"\x87\x02\n" +
 	"\x10HeartbeatRequest\x12\x1b\n" +
-	"\trunner_id\x18\x01 \x01(\tR\brunnerId\"P\n" +
+	"\trunner_id\x18\x01 \x01(\tR\brunnerId\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1d\n" +
+	"\n" +
+	"runner_ids\x18\x03 \x03(\tR\trunnerIds\x128\n" +
+	"\x16can_run_atomic_service\x18\x04 \x01(\bH\x00R\x13canRunAtomicService\x88\x01\x01\x12D\n" +
+	"\x0fconsumed_queues\x18\x05 \x01(\v2\x1b.pynenc.status.v1.QueueListR\x0econsumedQueuesB\x19\n" +
+	"\x17_can_run_atomic_service\"#\n" +
+	"\tQueueList\x12\x16\n" +
+	"\x06queues\x18\x01 \x03(\tR\x06queues\"P\n" +
 	"\x11HeartbeatResponse\x12;\n" +
 	"\vserver_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"serverTime\"8\n" +
+	"serverTime\"V\n" +
 	"\x11GetHistoryRequest\x12#\n" +
-	"\rinvocation_id\x18\x01 \x01(\tR\finvocationId\"N\n" +
+	"\rinvocation_id\x18\x01 \x01(\tR\finvocationId\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\"N\n" +
 	"\x12GetHistoryResponse\x128\n" +
-	"\aentries\x18\x01 \x03(\v2\x1e.pynenc.status.v1.HistoryEntryR\aentries\"\xab\x01\n" +
+	"\aentries\x18\x01 \x03(\v2\x1e.pynenc.status.v1.HistoryEntryR\aentries\"\x93\x02\n" +
 	"\fHistoryEntry\x126\n" +
 	"\x06record\x18\x01 \x01(\v2\x1e.pynenc.status.v1.StatusRecordR\x06record\x12K\n" +
 	"\x0fprevious_status\x18\x02 \x01(\x0e2\".pynenc.status.v1.InvocationStatusR\x0epreviousStatus\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x1d\n" +
-	"\x1bDescribeStateMachineRequest\"d\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x1c\n" +
+	"\tprincipal\x18\x04 \x01(\tR\tprincipal\x121\n" +
+	"\x12previous_runner_id\x18\x05 \x01(\tH\x00R\x10previousRunnerId\x88\x01\x01B\x15\n" +
+	"\x13_previous_runner_id\"\x1d\n" +
+	"\x1bDescribeStateMachineRequest\"~\n" +
 	"\x1cDescribeStateMachineResponse\x12D\n" +
-	"\vdefinitions\x18\x01 \x03(\v2\".pynenc.status.v1.StatusDefinitionR\vdefinitions\"\xa8\x03\n" +
+	"\vdefinitions\x18\x01 \x03(\v2\".pynenc.status.v1.StatusDefinitionR\vdefinitions\x12\x18\n" +
+	"\aprofile\x18\x02 \x01(\tR\aprofile\"\xa8\x03\n" +
 	"\x10StatusDefinition\x12:\n" +
 	"\x06status\x18\x01 \x01(\x0e2\".pynenc.status.v1.InvocationStatusR\x06status\x12S\n" +
 	"\x13allowed_transitions\x18\x02 \x03(\x0e2\".pynenc.status.v1.InvocationStatusR\x12allowedTransitions\x12\x19\n" +
@@ -1498,7 +3073,94 @@ const file_pynenc_status_v1_status_proto_rawDesc = "" +
 	"\x12requires_ownership\x18\x05 \x01(\bR\x11requiresOwnership\x12-\n" +
 	"\x12acquires_ownership\x18\x06 \x01(\bR\x11acquiresOwnership\x12-\n" +
 	"\x12releases_ownership\x18\a \x01(\bR\x11releasesOwnership\x12/\n" +
-	"\x13overrides_ownership\x18\b \x01(\bR\x12overridesOwnership*\x9c\x04\n" +
+	"\x13overrides_ownership\x18\b \x01(\bR\x12overridesOwnership\"V\n" +
+	"\x0fBatchGetRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12%\n" +
+	"\x0einvocation_ids\x18\x02 \x03(\tR\rinvocationIds\"h\n" +
+	"\x10BatchGetResponse\x128\n" +
+	"\arecords\x18\x01 \x03(\v2\x1e.pynenc.status.v1.StatusRecordR\arecords\x12\x1a\n" +
+	"\brevision\x18\x02 \x01(\x04R\brevision\"\xfe\x02\n" +
+	"\x16ListInvocationsRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12>\n" +
+	"\bstatuses\x18\x02 \x03(\x0e2\".pynenc.status.v1.InvocationStatusR\bstatuses\x12\x17\n" +
+	"\atask_id\x18\x03 \x01(\tR\x06taskId\x12 \n" +
+	"\trunner_id\x18\x04 \x01(\tH\x00R\brunnerId\x88\x01\x01\x120\n" +
+	"\x14invocation_id_prefix\x18\x05 \x01(\tR\x12invocationIdPrefix\x12\x1b\n" +
+	"\tpage_size\x18\x06 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\a \x01(\tR\tpageToken\x127\n" +
+	"\x05order\x18\b \x01(\x0e2!.pynenc.status.v1.InvocationOrderR\x05order\x12\x16\n" +
+	"\x06offset\x18\t \x01(\x05R\x06offsetB\f\n" +
+	"\n" +
+	"_runner_id\"\x97\x01\n" +
+	"\x17ListInvocationsResponse\x128\n" +
+	"\arecords\x18\x01 \x03(\v2\x1e.pynenc.status.v1.StatusRecordR\arecords\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1a\n" +
+	"\brevision\x18\x03 \x01(\x04R\brevision\"P\n" +
+	"\x17CountInvocationsRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x17\n" +
+	"\atask_id\x18\x02 \x01(\tR\x06taskId\"_\n" +
+	"\vStatusCount\x12:\n" +
+	"\x06status\x18\x01 \x01(\x0e2\".pynenc.status.v1.InvocationStatusR\x06status\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x04R\x05count\"\x83\x01\n" +
+	"\x18CountInvocationsResponse\x125\n" +
+	"\x06counts\x18\x01 \x03(\v2\x1d.pynenc.status.v1.StatusCountR\x06counts\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x04R\x05total\x12\x1a\n" +
+	"\brevision\x18\x03 \x01(\x04R\brevision\"Y\n" +
+	"\x16BatchTransitionRequest\x12?\n" +
+	"\brequests\x18\x01 \x03(\v2#.pynenc.status.v1.TransitionRequestR\brequests\"\\\n" +
+	"\x17BatchTransitionResponse\x12A\n" +
+	"\aresults\x18\x01 \x03(\v2'.pynenc.status.v1.BatchTransitionResultR\aresults\"\x91\x01\n" +
+	"\x15BatchTransitionResult\x12B\n" +
+	"\bresponse\x18\x01 \x01(\v2$.pynenc.status.v1.TransitionResponseH\x00R\bresponse\x12*\n" +
+	"\x05error\x18\x02 \x01(\v2\x12.google.rpc.StatusH\x00R\x05errorB\b\n" +
+	"\x06result\"\xe0\x01\n" +
+	"\x12ListRunnersRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x128\n" +
+	"\x16can_run_atomic_service\x18\x02 \x01(\bH\x00R\x13canRunAtomicService\x88\x01\x01\x12\x1d\n" +
+	"\n" +
+	"alive_only\x18\x03 \x01(\bR\taliveOnly\x128\n" +
+	"\n" +
+	"dead_after\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\tdeadAfterB\x19\n" +
+	"\x17_can_run_atomic_service\"\x8a\x01\n" +
+	"\x13ListRunnersResponse\x126\n" +
+	"\arunners\x18\x01 \x03(\v2\x1c.pynenc.status.v1.RunnerInfoR\arunners\x12;\n" +
+	"\vserver_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"serverTime\"\xd0\x02\n" +
+	"\n" +
+	"RunnerInfo\x12\x1b\n" +
+	"\trunner_id\x18\x01 \x01(\tR\brunnerId\x129\n" +
+	"\n" +
+	"created_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12A\n" +
+	"\x0elast_heartbeat\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\rlastHeartbeat\x123\n" +
+	"\x16can_run_atomic_service\x18\x04 \x01(\bR\x13canRunAtomicService\x12'\n" +
+	"\x0fconsumed_queues\x18\x05 \x03(\tR\x0econsumedQueues\x12\x14\n" +
+	"\x05alive\x18\x06 \x01(\bR\x05alive\x123\n" +
+	"\x05owned\x18\a \x03(\v2\x1d.pynenc.status.v1.StatusCountR\x05owned\"\xc7\x01\n" +
+	"\x1dListRecoveryCandidatesRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x122\n" +
+	"\x04rule\x18\x02 \x01(\x0e2\x1e.pynenc.status.v1.RecoveryRuleR\x04rule\x127\n" +
+	"\tthreshold\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\tthreshold\x12\x1b\n" +
+	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\"\xb3\x01\n" +
+	"\x1eListRecoveryCandidatesResponse\x128\n" +
+	"\arecords\x18\x01 \x03(\v2\x1e.pynenc.status.v1.StatusRecordR\arecords\x12;\n" +
+	"\vserver_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"serverTime\x12\x1a\n" +
+	"\brevision\x18\x03 \x01(\x04R\brevision\"5\n" +
+	"\x15PurgeNamespaceRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\"n\n" +
+	"\x16PurgeNamespaceResponse\x12-\n" +
+	"\x12invocations_purged\x18\x01 \x01(\x04R\x11invocationsPurged\x12%\n" +
+	"\x0erunners_purged\x18\x02 \x01(\x04R\rrunnersPurged\"\x82\x01\n" +
+	"\x12WatchCountsRequest\x12\x1c\n" +
+	"\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x17\n" +
+	"\atask_id\x18\x02 \x01(\tR\x06taskId\x125\n" +
+	"\binterval\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\binterval\"\xb4\x01\n" +
+	"\x13WatchCountsResponse\x125\n" +
+	"\x06counts\x18\x01 \x03(\v2\x1d.pynenc.status.v1.StatusCountR\x06counts\x12\x14\n" +
+	"\x05total\x18\x02 \x01(\x04R\x05total\x12\x1a\n" +
+	"\brevision\x18\x03 \x01(\x04R\brevision\x124\n" +
+	"\x16transitions_per_second\x18\x04 \x01(\x01R\x14transitionsPerSecond*\x9c\x04\n" +
 	"\x10InvocationStatus\x12!\n" +
 	"\x1dINVOCATION_STATUS_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cINVOCATION_STATUS_REGISTERED\x10\x01\x12,\n" +
@@ -1515,7 +3177,17 @@ const file_pynenc_status_v1_status_proto_rawDesc = "" +
 	"\x18INVOCATION_STATUS_KILLED\x10\v\x12\x1d\n" +
 	"\x19INVOCATION_STATUS_SUCCESS\x10\f\x12\x1c\n" +
 	"\x18INVOCATION_STATUS_FAILED\x10\r\x12\x1b\n" +
-	"\x17INVOCATION_STATUS_RETRY\x10\x0e2\x89\x06\n" +
+	"\x17INVOCATION_STATUS_RETRY\x10\x0e*\xca\x01\n" +
+	"\x0fInvocationOrder\x12 \n" +
+	"\x1cINVOCATION_ORDER_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19INVOCATION_ORDER_REVISION\x10\x01\x12\"\n" +
+	"\x1eINVOCATION_ORDER_REVISION_DESC\x10\x02\x12(\n" +
+	"$INVOCATION_ORDER_NEWEST_REGISTRATION\x10\x03\x12(\n" +
+	"$INVOCATION_ORDER_OLDEST_REGISTRATION\x10\x04*o\n" +
+	"\fRecoveryRule\x12\x1d\n" +
+	"\x19RECOVERY_RULE_UNSPECIFIED\x10\x00\x12!\n" +
+	"\x1dRECOVERY_RULE_PENDING_TIMEOUT\x10\x01\x12\x1d\n" +
+	"\x19RECOVERY_RULE_DEAD_RUNNER\x10\x022\xb3\f\n" +
 	"\rStatusService\x12W\n" +
 	"\n" +
 	"Transition\x12#.pynenc.status.v1.TransitionRequest\x1a$.pynenc.status.v1.TransitionResponse\x12B\n" +
@@ -1526,7 +3198,15 @@ const file_pynenc_status_v1_status_proto_rawDesc = "" +
 	"\tHeartbeat\x12\".pynenc.status.v1.HeartbeatRequest\x1a#.pynenc.status.v1.HeartbeatResponse\x12W\n" +
 	"\n" +
 	"GetHistory\x12#.pynenc.status.v1.GetHistoryRequest\x1a$.pynenc.status.v1.GetHistoryResponse\x12u\n" +
-	"\x14DescribeStateMachine\x12-.pynenc.status.v1.DescribeStateMachineRequest\x1a..pynenc.status.v1.DescribeStateMachineResponseBBZ@github.com/pynenc/pynenc-status/gen/go/pynenc/status/v1;statusv1b\x06proto3"
+	"\x14DescribeStateMachine\x12-.pynenc.status.v1.DescribeStateMachineRequest\x1a..pynenc.status.v1.DescribeStateMachineResponse\x12Q\n" +
+	"\bBatchGet\x12!.pynenc.status.v1.BatchGetRequest\x1a\".pynenc.status.v1.BatchGetResponse\x12f\n" +
+	"\x0fListInvocations\x12(.pynenc.status.v1.ListInvocationsRequest\x1a).pynenc.status.v1.ListInvocationsResponse\x12i\n" +
+	"\x10CountInvocations\x12).pynenc.status.v1.CountInvocationsRequest\x1a*.pynenc.status.v1.CountInvocationsResponse\x12f\n" +
+	"\x0fBatchTransition\x12(.pynenc.status.v1.BatchTransitionRequest\x1a).pynenc.status.v1.BatchTransitionResponse\x12Z\n" +
+	"\vListRunners\x12$.pynenc.status.v1.ListRunnersRequest\x1a%.pynenc.status.v1.ListRunnersResponse\x12{\n" +
+	"\x16ListRecoveryCandidates\x12/.pynenc.status.v1.ListRecoveryCandidatesRequest\x1a0.pynenc.status.v1.ListRecoveryCandidatesResponse\x12c\n" +
+	"\x0ePurgeNamespace\x12'.pynenc.status.v1.PurgeNamespaceRequest\x1a(.pynenc.status.v1.PurgeNamespaceResponse\x12\\\n" +
+	"\vWatchCounts\x12$.pynenc.status.v1.WatchCountsRequest\x1a%.pynenc.status.v1.WatchCountsResponse0\x01BBZ@github.com/pynenc/pynenc-status/gen/go/pynenc/status/v1;statusv1b\x06proto3"
 
 var (
 	file_pynenc_status_v1_status_proto_rawDescOnce sync.Once
@@ -1540,75 +3220,139 @@ func file_pynenc_status_v1_status_proto_rawDescGZIP() []byte {
 	return file_pynenc_status_v1_status_proto_rawDescData
 }
 
-var file_pynenc_status_v1_status_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_pynenc_status_v1_status_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_pynenc_status_v1_status_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_pynenc_status_v1_status_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_pynenc_status_v1_status_proto_goTypes = []any{
-	(InvocationStatus)(0),                // 0: pynenc.status.v1.InvocationStatus
-	(*StatusRecord)(nil),                 // 1: pynenc.status.v1.StatusRecord
-	(*TransitionRequest)(nil),            // 2: pynenc.status.v1.TransitionRequest
-	(*TransitionResponse)(nil),           // 3: pynenc.status.v1.TransitionResponse
-	(*GetRequest)(nil),                   // 4: pynenc.status.v1.GetRequest
-	(*GetResponse)(nil),                  // 5: pynenc.status.v1.GetResponse
-	(*WatchStatusRequest)(nil),           // 6: pynenc.status.v1.WatchStatusRequest
-	(*WatchStatusResponse)(nil),          // 7: pynenc.status.v1.WatchStatusResponse
-	(*StatusChange)(nil),                 // 8: pynenc.status.v1.StatusChange
-	(*WatchProgress)(nil),                // 9: pynenc.status.v1.WatchProgress
-	(*ListAvailableForRunRequest)(nil),   // 10: pynenc.status.v1.ListAvailableForRunRequest
-	(*ListAvailableForRunResponse)(nil),  // 11: pynenc.status.v1.ListAvailableForRunResponse
-	(*ClaimAvailableRequest)(nil),        // 12: pynenc.status.v1.ClaimAvailableRequest
-	(*ClaimAvailableResponse)(nil),       // 13: pynenc.status.v1.ClaimAvailableResponse
-	(*HeartbeatRequest)(nil),             // 14: pynenc.status.v1.HeartbeatRequest
-	(*HeartbeatResponse)(nil),            // 15: pynenc.status.v1.HeartbeatResponse
-	(*GetHistoryRequest)(nil),            // 16: pynenc.status.v1.GetHistoryRequest
-	(*GetHistoryResponse)(nil),           // 17: pynenc.status.v1.GetHistoryResponse
-	(*HistoryEntry)(nil),                 // 18: pynenc.status.v1.HistoryEntry
-	(*DescribeStateMachineRequest)(nil),  // 19: pynenc.status.v1.DescribeStateMachineRequest
-	(*DescribeStateMachineResponse)(nil), // 20: pynenc.status.v1.DescribeStateMachineResponse
-	(*StatusDefinition)(nil),             // 21: pynenc.status.v1.StatusDefinition
-	(*timestamppb.Timestamp)(nil),        // 22: google.protobuf.Timestamp
+	(InvocationStatus)(0),                  // 0: pynenc.status.v1.InvocationStatus
+	(InvocationOrder)(0),                   // 1: pynenc.status.v1.InvocationOrder
+	(RecoveryRule)(0),                      // 2: pynenc.status.v1.RecoveryRule
+	(*StatusRecord)(nil),                   // 3: pynenc.status.v1.StatusRecord
+	(*TransitionRequest)(nil),              // 4: pynenc.status.v1.TransitionRequest
+	(*TransitionResponse)(nil),             // 5: pynenc.status.v1.TransitionResponse
+	(*GetRequest)(nil),                     // 6: pynenc.status.v1.GetRequest
+	(*GetResponse)(nil),                    // 7: pynenc.status.v1.GetResponse
+	(*WatchStatusRequest)(nil),             // 8: pynenc.status.v1.WatchStatusRequest
+	(*WatchStatusResponse)(nil),            // 9: pynenc.status.v1.WatchStatusResponse
+	(*StatusChange)(nil),                   // 10: pynenc.status.v1.StatusChange
+	(*WatchProgress)(nil),                  // 11: pynenc.status.v1.WatchProgress
+	(*ListAvailableForRunRequest)(nil),     // 12: pynenc.status.v1.ListAvailableForRunRequest
+	(*ListAvailableForRunResponse)(nil),    // 13: pynenc.status.v1.ListAvailableForRunResponse
+	(*ClaimAvailableRequest)(nil),          // 14: pynenc.status.v1.ClaimAvailableRequest
+	(*ClaimAvailableResponse)(nil),         // 15: pynenc.status.v1.ClaimAvailableResponse
+	(*HeartbeatRequest)(nil),               // 16: pynenc.status.v1.HeartbeatRequest
+	(*QueueList)(nil),                      // 17: pynenc.status.v1.QueueList
+	(*HeartbeatResponse)(nil),              // 18: pynenc.status.v1.HeartbeatResponse
+	(*GetHistoryRequest)(nil),              // 19: pynenc.status.v1.GetHistoryRequest
+	(*GetHistoryResponse)(nil),             // 20: pynenc.status.v1.GetHistoryResponse
+	(*HistoryEntry)(nil),                   // 21: pynenc.status.v1.HistoryEntry
+	(*DescribeStateMachineRequest)(nil),    // 22: pynenc.status.v1.DescribeStateMachineRequest
+	(*DescribeStateMachineResponse)(nil),   // 23: pynenc.status.v1.DescribeStateMachineResponse
+	(*StatusDefinition)(nil),               // 24: pynenc.status.v1.StatusDefinition
+	(*BatchGetRequest)(nil),                // 25: pynenc.status.v1.BatchGetRequest
+	(*BatchGetResponse)(nil),               // 26: pynenc.status.v1.BatchGetResponse
+	(*ListInvocationsRequest)(nil),         // 27: pynenc.status.v1.ListInvocationsRequest
+	(*ListInvocationsResponse)(nil),        // 28: pynenc.status.v1.ListInvocationsResponse
+	(*CountInvocationsRequest)(nil),        // 29: pynenc.status.v1.CountInvocationsRequest
+	(*StatusCount)(nil),                    // 30: pynenc.status.v1.StatusCount
+	(*CountInvocationsResponse)(nil),       // 31: pynenc.status.v1.CountInvocationsResponse
+	(*BatchTransitionRequest)(nil),         // 32: pynenc.status.v1.BatchTransitionRequest
+	(*BatchTransitionResponse)(nil),        // 33: pynenc.status.v1.BatchTransitionResponse
+	(*BatchTransitionResult)(nil),          // 34: pynenc.status.v1.BatchTransitionResult
+	(*ListRunnersRequest)(nil),             // 35: pynenc.status.v1.ListRunnersRequest
+	(*ListRunnersResponse)(nil),            // 36: pynenc.status.v1.ListRunnersResponse
+	(*RunnerInfo)(nil),                     // 37: pynenc.status.v1.RunnerInfo
+	(*ListRecoveryCandidatesRequest)(nil),  // 38: pynenc.status.v1.ListRecoveryCandidatesRequest
+	(*ListRecoveryCandidatesResponse)(nil), // 39: pynenc.status.v1.ListRecoveryCandidatesResponse
+	(*PurgeNamespaceRequest)(nil),          // 40: pynenc.status.v1.PurgeNamespaceRequest
+	(*PurgeNamespaceResponse)(nil),         // 41: pynenc.status.v1.PurgeNamespaceResponse
+	(*WatchCountsRequest)(nil),             // 42: pynenc.status.v1.WatchCountsRequest
+	(*WatchCountsResponse)(nil),            // 43: pynenc.status.v1.WatchCountsResponse
+	(*timestamppb.Timestamp)(nil),          // 44: google.protobuf.Timestamp
+	(*status.Status)(nil),                  // 45: google.rpc.Status
+	(*durationpb.Duration)(nil),            // 46: google.protobuf.Duration
 }
 var file_pynenc_status_v1_status_proto_depIdxs = []int32{
 	0,  // 0: pynenc.status.v1.StatusRecord.status:type_name -> pynenc.status.v1.InvocationStatus
-	22, // 1: pynenc.status.v1.StatusRecord.timestamp:type_name -> google.protobuf.Timestamp
-	0,  // 2: pynenc.status.v1.TransitionRequest.status:type_name -> pynenc.status.v1.InvocationStatus
-	1,  // 3: pynenc.status.v1.TransitionResponse.record:type_name -> pynenc.status.v1.StatusRecord
-	0,  // 4: pynenc.status.v1.TransitionResponse.previous_status:type_name -> pynenc.status.v1.InvocationStatus
-	1,  // 5: pynenc.status.v1.GetResponse.record:type_name -> pynenc.status.v1.StatusRecord
-	0,  // 6: pynenc.status.v1.WatchStatusRequest.statuses:type_name -> pynenc.status.v1.InvocationStatus
-	8,  // 7: pynenc.status.v1.WatchStatusResponse.change:type_name -> pynenc.status.v1.StatusChange
-	9,  // 8: pynenc.status.v1.WatchStatusResponse.progress:type_name -> pynenc.status.v1.WatchProgress
-	1,  // 9: pynenc.status.v1.StatusChange.record:type_name -> pynenc.status.v1.StatusRecord
-	0,  // 10: pynenc.status.v1.StatusChange.previous_status:type_name -> pynenc.status.v1.InvocationStatus
-	1,  // 11: pynenc.status.v1.ListAvailableForRunResponse.records:type_name -> pynenc.status.v1.StatusRecord
-	1,  // 12: pynenc.status.v1.ClaimAvailableResponse.records:type_name -> pynenc.status.v1.StatusRecord
-	22, // 13: pynenc.status.v1.HeartbeatResponse.server_time:type_name -> google.protobuf.Timestamp
-	18, // 14: pynenc.status.v1.GetHistoryResponse.entries:type_name -> pynenc.status.v1.HistoryEntry
-	1,  // 15: pynenc.status.v1.HistoryEntry.record:type_name -> pynenc.status.v1.StatusRecord
-	0,  // 16: pynenc.status.v1.HistoryEntry.previous_status:type_name -> pynenc.status.v1.InvocationStatus
-	21, // 17: pynenc.status.v1.DescribeStateMachineResponse.definitions:type_name -> pynenc.status.v1.StatusDefinition
-	0,  // 18: pynenc.status.v1.StatusDefinition.status:type_name -> pynenc.status.v1.InvocationStatus
-	0,  // 19: pynenc.status.v1.StatusDefinition.allowed_transitions:type_name -> pynenc.status.v1.InvocationStatus
-	2,  // 20: pynenc.status.v1.StatusService.Transition:input_type -> pynenc.status.v1.TransitionRequest
-	4,  // 21: pynenc.status.v1.StatusService.Get:input_type -> pynenc.status.v1.GetRequest
-	6,  // 22: pynenc.status.v1.StatusService.WatchStatus:input_type -> pynenc.status.v1.WatchStatusRequest
-	10, // 23: pynenc.status.v1.StatusService.ListAvailableForRun:input_type -> pynenc.status.v1.ListAvailableForRunRequest
-	12, // 24: pynenc.status.v1.StatusService.ClaimAvailable:input_type -> pynenc.status.v1.ClaimAvailableRequest
-	14, // 25: pynenc.status.v1.StatusService.Heartbeat:input_type -> pynenc.status.v1.HeartbeatRequest
-	16, // 26: pynenc.status.v1.StatusService.GetHistory:input_type -> pynenc.status.v1.GetHistoryRequest
-	19, // 27: pynenc.status.v1.StatusService.DescribeStateMachine:input_type -> pynenc.status.v1.DescribeStateMachineRequest
-	3,  // 28: pynenc.status.v1.StatusService.Transition:output_type -> pynenc.status.v1.TransitionResponse
-	5,  // 29: pynenc.status.v1.StatusService.Get:output_type -> pynenc.status.v1.GetResponse
-	7,  // 30: pynenc.status.v1.StatusService.WatchStatus:output_type -> pynenc.status.v1.WatchStatusResponse
-	11, // 31: pynenc.status.v1.StatusService.ListAvailableForRun:output_type -> pynenc.status.v1.ListAvailableForRunResponse
-	13, // 32: pynenc.status.v1.StatusService.ClaimAvailable:output_type -> pynenc.status.v1.ClaimAvailableResponse
-	15, // 33: pynenc.status.v1.StatusService.Heartbeat:output_type -> pynenc.status.v1.HeartbeatResponse
-	17, // 34: pynenc.status.v1.StatusService.GetHistory:output_type -> pynenc.status.v1.GetHistoryResponse
-	20, // 35: pynenc.status.v1.StatusService.DescribeStateMachine:output_type -> pynenc.status.v1.DescribeStateMachineResponse
-	28, // [28:36] is the sub-list for method output_type
-	20, // [20:28] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	44, // 1: pynenc.status.v1.StatusRecord.timestamp:type_name -> google.protobuf.Timestamp
+	44, // 2: pynenc.status.v1.StatusRecord.registered_at:type_name -> google.protobuf.Timestamp
+	0,  // 3: pynenc.status.v1.TransitionRequest.status:type_name -> pynenc.status.v1.InvocationStatus
+	3,  // 4: pynenc.status.v1.TransitionResponse.record:type_name -> pynenc.status.v1.StatusRecord
+	0,  // 5: pynenc.status.v1.TransitionResponse.previous_status:type_name -> pynenc.status.v1.InvocationStatus
+	3,  // 6: pynenc.status.v1.GetResponse.record:type_name -> pynenc.status.v1.StatusRecord
+	0,  // 7: pynenc.status.v1.WatchStatusRequest.statuses:type_name -> pynenc.status.v1.InvocationStatus
+	10, // 8: pynenc.status.v1.WatchStatusResponse.change:type_name -> pynenc.status.v1.StatusChange
+	11, // 9: pynenc.status.v1.WatchStatusResponse.progress:type_name -> pynenc.status.v1.WatchProgress
+	3,  // 10: pynenc.status.v1.StatusChange.record:type_name -> pynenc.status.v1.StatusRecord
+	0,  // 11: pynenc.status.v1.StatusChange.previous_status:type_name -> pynenc.status.v1.InvocationStatus
+	3,  // 12: pynenc.status.v1.ListAvailableForRunResponse.records:type_name -> pynenc.status.v1.StatusRecord
+	3,  // 13: pynenc.status.v1.ClaimAvailableResponse.records:type_name -> pynenc.status.v1.StatusRecord
+	17, // 14: pynenc.status.v1.HeartbeatRequest.consumed_queues:type_name -> pynenc.status.v1.QueueList
+	44, // 15: pynenc.status.v1.HeartbeatResponse.server_time:type_name -> google.protobuf.Timestamp
+	21, // 16: pynenc.status.v1.GetHistoryResponse.entries:type_name -> pynenc.status.v1.HistoryEntry
+	3,  // 17: pynenc.status.v1.HistoryEntry.record:type_name -> pynenc.status.v1.StatusRecord
+	0,  // 18: pynenc.status.v1.HistoryEntry.previous_status:type_name -> pynenc.status.v1.InvocationStatus
+	24, // 19: pynenc.status.v1.DescribeStateMachineResponse.definitions:type_name -> pynenc.status.v1.StatusDefinition
+	0,  // 20: pynenc.status.v1.StatusDefinition.status:type_name -> pynenc.status.v1.InvocationStatus
+	0,  // 21: pynenc.status.v1.StatusDefinition.allowed_transitions:type_name -> pynenc.status.v1.InvocationStatus
+	3,  // 22: pynenc.status.v1.BatchGetResponse.records:type_name -> pynenc.status.v1.StatusRecord
+	0,  // 23: pynenc.status.v1.ListInvocationsRequest.statuses:type_name -> pynenc.status.v1.InvocationStatus
+	1,  // 24: pynenc.status.v1.ListInvocationsRequest.order:type_name -> pynenc.status.v1.InvocationOrder
+	3,  // 25: pynenc.status.v1.ListInvocationsResponse.records:type_name -> pynenc.status.v1.StatusRecord
+	0,  // 26: pynenc.status.v1.StatusCount.status:type_name -> pynenc.status.v1.InvocationStatus
+	30, // 27: pynenc.status.v1.CountInvocationsResponse.counts:type_name -> pynenc.status.v1.StatusCount
+	4,  // 28: pynenc.status.v1.BatchTransitionRequest.requests:type_name -> pynenc.status.v1.TransitionRequest
+	34, // 29: pynenc.status.v1.BatchTransitionResponse.results:type_name -> pynenc.status.v1.BatchTransitionResult
+	5,  // 30: pynenc.status.v1.BatchTransitionResult.response:type_name -> pynenc.status.v1.TransitionResponse
+	45, // 31: pynenc.status.v1.BatchTransitionResult.error:type_name -> google.rpc.Status
+	46, // 32: pynenc.status.v1.ListRunnersRequest.dead_after:type_name -> google.protobuf.Duration
+	37, // 33: pynenc.status.v1.ListRunnersResponse.runners:type_name -> pynenc.status.v1.RunnerInfo
+	44, // 34: pynenc.status.v1.ListRunnersResponse.server_time:type_name -> google.protobuf.Timestamp
+	44, // 35: pynenc.status.v1.RunnerInfo.created_at:type_name -> google.protobuf.Timestamp
+	44, // 36: pynenc.status.v1.RunnerInfo.last_heartbeat:type_name -> google.protobuf.Timestamp
+	30, // 37: pynenc.status.v1.RunnerInfo.owned:type_name -> pynenc.status.v1.StatusCount
+	2,  // 38: pynenc.status.v1.ListRecoveryCandidatesRequest.rule:type_name -> pynenc.status.v1.RecoveryRule
+	46, // 39: pynenc.status.v1.ListRecoveryCandidatesRequest.threshold:type_name -> google.protobuf.Duration
+	3,  // 40: pynenc.status.v1.ListRecoveryCandidatesResponse.records:type_name -> pynenc.status.v1.StatusRecord
+	44, // 41: pynenc.status.v1.ListRecoveryCandidatesResponse.server_time:type_name -> google.protobuf.Timestamp
+	46, // 42: pynenc.status.v1.WatchCountsRequest.interval:type_name -> google.protobuf.Duration
+	30, // 43: pynenc.status.v1.WatchCountsResponse.counts:type_name -> pynenc.status.v1.StatusCount
+	4,  // 44: pynenc.status.v1.StatusService.Transition:input_type -> pynenc.status.v1.TransitionRequest
+	6,  // 45: pynenc.status.v1.StatusService.Get:input_type -> pynenc.status.v1.GetRequest
+	8,  // 46: pynenc.status.v1.StatusService.WatchStatus:input_type -> pynenc.status.v1.WatchStatusRequest
+	12, // 47: pynenc.status.v1.StatusService.ListAvailableForRun:input_type -> pynenc.status.v1.ListAvailableForRunRequest
+	14, // 48: pynenc.status.v1.StatusService.ClaimAvailable:input_type -> pynenc.status.v1.ClaimAvailableRequest
+	16, // 49: pynenc.status.v1.StatusService.Heartbeat:input_type -> pynenc.status.v1.HeartbeatRequest
+	19, // 50: pynenc.status.v1.StatusService.GetHistory:input_type -> pynenc.status.v1.GetHistoryRequest
+	22, // 51: pynenc.status.v1.StatusService.DescribeStateMachine:input_type -> pynenc.status.v1.DescribeStateMachineRequest
+	25, // 52: pynenc.status.v1.StatusService.BatchGet:input_type -> pynenc.status.v1.BatchGetRequest
+	27, // 53: pynenc.status.v1.StatusService.ListInvocations:input_type -> pynenc.status.v1.ListInvocationsRequest
+	29, // 54: pynenc.status.v1.StatusService.CountInvocations:input_type -> pynenc.status.v1.CountInvocationsRequest
+	32, // 55: pynenc.status.v1.StatusService.BatchTransition:input_type -> pynenc.status.v1.BatchTransitionRequest
+	35, // 56: pynenc.status.v1.StatusService.ListRunners:input_type -> pynenc.status.v1.ListRunnersRequest
+	38, // 57: pynenc.status.v1.StatusService.ListRecoveryCandidates:input_type -> pynenc.status.v1.ListRecoveryCandidatesRequest
+	40, // 58: pynenc.status.v1.StatusService.PurgeNamespace:input_type -> pynenc.status.v1.PurgeNamespaceRequest
+	42, // 59: pynenc.status.v1.StatusService.WatchCounts:input_type -> pynenc.status.v1.WatchCountsRequest
+	5,  // 60: pynenc.status.v1.StatusService.Transition:output_type -> pynenc.status.v1.TransitionResponse
+	7,  // 61: pynenc.status.v1.StatusService.Get:output_type -> pynenc.status.v1.GetResponse
+	9,  // 62: pynenc.status.v1.StatusService.WatchStatus:output_type -> pynenc.status.v1.WatchStatusResponse
+	13, // 63: pynenc.status.v1.StatusService.ListAvailableForRun:output_type -> pynenc.status.v1.ListAvailableForRunResponse
+	15, // 64: pynenc.status.v1.StatusService.ClaimAvailable:output_type -> pynenc.status.v1.ClaimAvailableResponse
+	18, // 65: pynenc.status.v1.StatusService.Heartbeat:output_type -> pynenc.status.v1.HeartbeatResponse
+	20, // 66: pynenc.status.v1.StatusService.GetHistory:output_type -> pynenc.status.v1.GetHistoryResponse
+	23, // 67: pynenc.status.v1.StatusService.DescribeStateMachine:output_type -> pynenc.status.v1.DescribeStateMachineResponse
+	26, // 68: pynenc.status.v1.StatusService.BatchGet:output_type -> pynenc.status.v1.BatchGetResponse
+	28, // 69: pynenc.status.v1.StatusService.ListInvocations:output_type -> pynenc.status.v1.ListInvocationsResponse
+	31, // 70: pynenc.status.v1.StatusService.CountInvocations:output_type -> pynenc.status.v1.CountInvocationsResponse
+	33, // 71: pynenc.status.v1.StatusService.BatchTransition:output_type -> pynenc.status.v1.BatchTransitionResponse
+	36, // 72: pynenc.status.v1.StatusService.ListRunners:output_type -> pynenc.status.v1.ListRunnersResponse
+	39, // 73: pynenc.status.v1.StatusService.ListRecoveryCandidates:output_type -> pynenc.status.v1.ListRecoveryCandidatesResponse
+	41, // 74: pynenc.status.v1.StatusService.PurgeNamespace:output_type -> pynenc.status.v1.PurgeNamespaceResponse
+	43, // 75: pynenc.status.v1.StatusService.WatchCounts:output_type -> pynenc.status.v1.WatchCountsResponse
+	60, // [60:76] is the sub-list for method output_type
+	44, // [44:60] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_pynenc_status_v1_status_proto_init() }
@@ -1625,13 +3369,21 @@ func file_pynenc_status_v1_status_proto_init() {
 		(*WatchStatusResponse_Progress)(nil),
 	}
 	file_pynenc_status_v1_status_proto_msgTypes[7].OneofWrappers = []any{}
+	file_pynenc_status_v1_status_proto_msgTypes[13].OneofWrappers = []any{}
+	file_pynenc_status_v1_status_proto_msgTypes[18].OneofWrappers = []any{}
+	file_pynenc_status_v1_status_proto_msgTypes[24].OneofWrappers = []any{}
+	file_pynenc_status_v1_status_proto_msgTypes[31].OneofWrappers = []any{
+		(*BatchTransitionResult_Response)(nil),
+		(*BatchTransitionResult_Error)(nil),
+	}
+	file_pynenc_status_v1_status_proto_msgTypes[32].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pynenc_status_v1_status_proto_rawDesc), len(file_pynenc_status_v1_status_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   21,
+			NumEnums:      3,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,14 +21,22 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	StatusService_Transition_FullMethodName           = "/pynenc.status.v1.StatusService/Transition"
-	StatusService_Get_FullMethodName                  = "/pynenc.status.v1.StatusService/Get"
-	StatusService_WatchStatus_FullMethodName          = "/pynenc.status.v1.StatusService/WatchStatus"
-	StatusService_ListAvailableForRun_FullMethodName  = "/pynenc.status.v1.StatusService/ListAvailableForRun"
-	StatusService_ClaimAvailable_FullMethodName       = "/pynenc.status.v1.StatusService/ClaimAvailable"
-	StatusService_Heartbeat_FullMethodName            = "/pynenc.status.v1.StatusService/Heartbeat"
-	StatusService_GetHistory_FullMethodName           = "/pynenc.status.v1.StatusService/GetHistory"
-	StatusService_DescribeStateMachine_FullMethodName = "/pynenc.status.v1.StatusService/DescribeStateMachine"
+	StatusService_Transition_FullMethodName             = "/pynenc.status.v1.StatusService/Transition"
+	StatusService_Get_FullMethodName                    = "/pynenc.status.v1.StatusService/Get"
+	StatusService_WatchStatus_FullMethodName            = "/pynenc.status.v1.StatusService/WatchStatus"
+	StatusService_ListAvailableForRun_FullMethodName    = "/pynenc.status.v1.StatusService/ListAvailableForRun"
+	StatusService_ClaimAvailable_FullMethodName         = "/pynenc.status.v1.StatusService/ClaimAvailable"
+	StatusService_Heartbeat_FullMethodName              = "/pynenc.status.v1.StatusService/Heartbeat"
+	StatusService_GetHistory_FullMethodName             = "/pynenc.status.v1.StatusService/GetHistory"
+	StatusService_DescribeStateMachine_FullMethodName   = "/pynenc.status.v1.StatusService/DescribeStateMachine"
+	StatusService_BatchGet_FullMethodName               = "/pynenc.status.v1.StatusService/BatchGet"
+	StatusService_ListInvocations_FullMethodName        = "/pynenc.status.v1.StatusService/ListInvocations"
+	StatusService_CountInvocations_FullMethodName       = "/pynenc.status.v1.StatusService/CountInvocations"
+	StatusService_BatchTransition_FullMethodName        = "/pynenc.status.v1.StatusService/BatchTransition"
+	StatusService_ListRunners_FullMethodName            = "/pynenc.status.v1.StatusService/ListRunners"
+	StatusService_ListRecoveryCandidates_FullMethodName = "/pynenc.status.v1.StatusService/ListRecoveryCandidates"
+	StatusService_PurgeNamespace_FullMethodName         = "/pynenc.status.v1.StatusService/PurgeNamespace"
+	StatusService_WatchCounts_FullMethodName            = "/pynenc.status.v1.StatusService/WatchCounts"
 )
 
 // StatusServiceClient is the client API for StatusService service.
@@ -47,12 +55,28 @@ type StatusServiceClient interface {
 	ListAvailableForRun(ctx context.Context, in *ListAvailableForRunRequest, opts ...grpc.CallOption) (*ListAvailableForRunResponse, error)
 	// Atomically takes up to max_count available invocations and moves each to PENDING owned by the runner.
 	ClaimAvailable(ctx context.Context, in *ClaimAvailableRequest, opts ...grpc.CallOption) (*ClaimAvailableResponse, error)
-	// Reports that a runner is alive.
+	// Reports that one or more runners are alive.
 	Heartbeat(ctx context.Context, in *HeartbeatRequest, opts ...grpc.CallOption) (*HeartbeatResponse, error)
 	// Lists every change of one invocation, oldest first.
 	GetHistory(ctx context.Context, in *GetHistoryRequest, opts ...grpc.CallOption) (*GetHistoryResponse, error)
-	// Returns the state machine's definitions table.
+	// Returns the state machine's definitions table and the profile it belongs to.
 	DescribeStateMachine(ctx context.Context, in *DescribeStateMachineRequest, opts ...grpc.CallOption) (*DescribeStateMachineResponse, error)
+	// Reads the current records of up to 1,000 invocations; unknown ids are left out.
+	BatchGet(ctx context.Context, in *BatchGetRequest, opts ...grpc.CallOption) (*BatchGetResponse, error)
+	// Lists invocations by status, task and runner, in pages.
+	ListInvocations(ctx context.Context, in *ListInvocationsRequest, opts ...grpc.CallOption) (*ListInvocationsResponse, error)
+	// Counts the invocations of a namespace (or of one task) per status.
+	CountInvocations(ctx context.Context, in *CountInvocationsRequest, opts ...grpc.CallOption) (*CountInvocationsResponse, error)
+	// Applies up to 1,000 transitions in one commit; each succeeds or fails on its own.
+	BatchTransition(ctx context.Context, in *BatchTransitionRequest, opts ...grpc.CallOption) (*BatchTransitionResponse, error)
+	// Lists the runners that sent heartbeats, oldest first.
+	ListRunners(ctx context.Context, in *ListRunnersRequest, opts ...grpc.CallOption) (*ListRunnersResponse, error)
+	// Lists what pynenc's recovery rules would recover now, judged on the server's clock; changes nothing.
+	ListRecoveryCandidates(ctx context.Context, in *ListRecoveryCandidatesRequest, opts ...grpc.CallOption) (*ListRecoveryCandidatesResponse, error)
+	// Deletes every record, history entry and runner of one namespace (only with `serve --allow-purge`).
+	PurgeNamespace(ctx context.Context, in *PurgeNamespaceRequest, opts ...grpc.CallOption) (*PurgeNamespaceResponse, error)
+	// Streams the counts per status: at once, then at most every interval, only when they changed.
+	WatchCounts(ctx context.Context, in *WatchCountsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchCountsResponse], error)
 }
 
 type statusServiceClient struct {
@@ -152,6 +176,95 @@ func (c *statusServiceClient) DescribeStateMachine(ctx context.Context, in *Desc
 	return out, nil
 }
 
+func (c *statusServiceClient) BatchGet(ctx context.Context, in *BatchGetRequest, opts ...grpc.CallOption) (*BatchGetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchGetResponse)
+	err := c.cc.Invoke(ctx, StatusService_BatchGet_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *statusServiceClient) ListInvocations(ctx context.Context, in *ListInvocationsRequest, opts ...grpc.CallOption) (*ListInvocationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListInvocationsResponse)
+	err := c.cc.Invoke(ctx, StatusService_ListInvocations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *statusServiceClient) CountInvocations(ctx context.Context, in *CountInvocationsRequest, opts ...grpc.CallOption) (*CountInvocationsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CountInvocationsResponse)
+	err := c.cc.Invoke(ctx, StatusService_CountInvocations_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *statusServiceClient) BatchTransition(ctx context.Context, in *BatchTransitionRequest, opts ...grpc.CallOption) (*BatchTransitionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(BatchTransitionResponse)
+	err := c.cc.Invoke(ctx, StatusService_BatchTransition_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *statusServiceClient) ListRunners(ctx context.Context, in *ListRunnersRequest, opts ...grpc.CallOption) (*ListRunnersResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRunnersResponse)
+	err := c.cc.Invoke(ctx, StatusService_ListRunners_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *statusServiceClient) ListRecoveryCandidates(ctx context.Context, in *ListRecoveryCandidatesRequest, opts ...grpc.CallOption) (*ListRecoveryCandidatesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRecoveryCandidatesResponse)
+	err := c.cc.Invoke(ctx, StatusService_ListRecoveryCandidates_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *statusServiceClient) PurgeNamespace(ctx context.Context, in *PurgeNamespaceRequest, opts ...grpc.CallOption) (*PurgeNamespaceResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PurgeNamespaceResponse)
+	err := c.cc.Invoke(ctx, StatusService_PurgeNamespace_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *statusServiceClient) WatchCounts(ctx context.Context, in *WatchCountsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[WatchCountsResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &StatusService_ServiceDesc.Streams[1], StatusService_WatchCounts_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchCountsRequest, WatchCountsResponse]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type StatusService_WatchCountsClient = grpc.ServerStreamingClient[WatchCountsResponse]
+
 // StatusServiceServer is the server API for StatusService service.
 // All implementations must embed UnimplementedStatusServiceServer
 // for forward compatibility.
@@ -168,12 +281,28 @@ type StatusServiceServer interface {
 	ListAvailableForRun(context.Context, *ListAvailableForRunRequest) (*ListAvailableForRunResponse, error)
 	// Atomically takes up to max_count available invocations and moves each to PENDING owned by the runner.
 	ClaimAvailable(context.Context, *ClaimAvailableRequest) (*ClaimAvailableResponse, error)
-	// Reports that a runner is alive.
+	// Reports that one or more runners are alive.
 	Heartbeat(context.Context, *HeartbeatRequest) (*HeartbeatResponse, error)
 	// Lists every change of one invocation, oldest first.
 	GetHistory(context.Context, *GetHistoryRequest) (*GetHistoryResponse, error)
-	// Returns the state machine's definitions table.
+	// Returns the state machine's definitions table and the profile it belongs to.
 	DescribeStateMachine(context.Context, *DescribeStateMachineRequest) (*DescribeStateMachineResponse, error)
+	// Reads the current records of up to 1,000 invocations; unknown ids are left out.
+	BatchGet(context.Context, *BatchGetRequest) (*BatchGetResponse, error)
+	// Lists invocations by status, task and runner, in pages.
+	ListInvocations(context.Context, *ListInvocationsRequest) (*ListInvocationsResponse, error)
+	// Counts the invocations of a namespace (or of one task) per status.
+	CountInvocations(context.Context, *CountInvocationsRequest) (*CountInvocationsResponse, error)
+	// Applies up to 1,000 transitions in one commit; each succeeds or fails on its own.
+	BatchTransition(context.Context, *BatchTransitionRequest) (*BatchTransitionResponse, error)
+	// Lists the runners that sent heartbeats, oldest first.
+	ListRunners(context.Context, *ListRunnersRequest) (*ListRunnersResponse, error)
+	// Lists what pynenc's recovery rules would recover now, judged on the server's clock; changes nothing.
+	ListRecoveryCandidates(context.Context, *ListRecoveryCandidatesRequest) (*ListRecoveryCandidatesResponse, error)
+	// Deletes every record, history entry and runner of one namespace (only with `serve --allow-purge`).
+	PurgeNamespace(context.Context, *PurgeNamespaceRequest) (*PurgeNamespaceResponse, error)
+	// Streams the counts per status: at once, then at most every interval, only when they changed.
+	WatchCounts(*WatchCountsRequest, grpc.ServerStreamingServer[WatchCountsResponse]) error
 	mustEmbedUnimplementedStatusServiceServer()
 }
 
@@ -207,6 +336,30 @@ func (UnimplementedStatusServiceServer) GetHistory(context.Context, *GetHistoryR
 }
 func (UnimplementedStatusServiceServer) DescribeStateMachine(context.Context, *DescribeStateMachineRequest) (*DescribeStateMachineResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method DescribeStateMachine not implemented")
+}
+func (UnimplementedStatusServiceServer) BatchGet(context.Context, *BatchGetRequest) (*BatchGetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchGet not implemented")
+}
+func (UnimplementedStatusServiceServer) ListInvocations(context.Context, *ListInvocationsRequest) (*ListInvocationsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListInvocations not implemented")
+}
+func (UnimplementedStatusServiceServer) CountInvocations(context.Context, *CountInvocationsRequest) (*CountInvocationsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method CountInvocations not implemented")
+}
+func (UnimplementedStatusServiceServer) BatchTransition(context.Context, *BatchTransitionRequest) (*BatchTransitionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method BatchTransition not implemented")
+}
+func (UnimplementedStatusServiceServer) ListRunners(context.Context, *ListRunnersRequest) (*ListRunnersResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListRunners not implemented")
+}
+func (UnimplementedStatusServiceServer) ListRecoveryCandidates(context.Context, *ListRecoveryCandidatesRequest) (*ListRecoveryCandidatesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListRecoveryCandidates not implemented")
+}
+func (UnimplementedStatusServiceServer) PurgeNamespace(context.Context, *PurgeNamespaceRequest) (*PurgeNamespaceResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PurgeNamespace not implemented")
+}
+func (UnimplementedStatusServiceServer) WatchCounts(*WatchCountsRequest, grpc.ServerStreamingServer[WatchCountsResponse]) error {
+	return status.Error(codes.Unimplemented, "method WatchCounts not implemented")
 }
 func (UnimplementedStatusServiceServer) mustEmbedUnimplementedStatusServiceServer() {}
 func (UnimplementedStatusServiceServer) testEmbeddedByValue()                       {}
@@ -366,6 +519,143 @@ func _StatusService_DescribeStateMachine_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _StatusService_BatchGet_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchGetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatusServiceServer).BatchGet(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StatusService_BatchGet_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatusServiceServer).BatchGet(ctx, req.(*BatchGetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StatusService_ListInvocations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListInvocationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatusServiceServer).ListInvocations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StatusService_ListInvocations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatusServiceServer).ListInvocations(ctx, req.(*ListInvocationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StatusService_CountInvocations_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CountInvocationsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatusServiceServer).CountInvocations(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StatusService_CountInvocations_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatusServiceServer).CountInvocations(ctx, req.(*CountInvocationsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StatusService_BatchTransition_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(BatchTransitionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatusServiceServer).BatchTransition(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StatusService_BatchTransition_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatusServiceServer).BatchTransition(ctx, req.(*BatchTransitionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StatusService_ListRunners_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRunnersRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatusServiceServer).ListRunners(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StatusService_ListRunners_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatusServiceServer).ListRunners(ctx, req.(*ListRunnersRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StatusService_ListRecoveryCandidates_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRecoveryCandidatesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatusServiceServer).ListRecoveryCandidates(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StatusService_ListRecoveryCandidates_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatusServiceServer).ListRecoveryCandidates(ctx, req.(*ListRecoveryCandidatesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StatusService_PurgeNamespace_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PurgeNamespaceRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StatusServiceServer).PurgeNamespace(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StatusService_PurgeNamespace_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StatusServiceServer).PurgeNamespace(ctx, req.(*PurgeNamespaceRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StatusService_WatchCounts_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchCountsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(StatusServiceServer).WatchCounts(m, &grpc.GenericServerStream[WatchCountsRequest, WatchCountsResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type StatusService_WatchCountsServer = grpc.ServerStreamingServer[WatchCountsResponse]
+
 // StatusService_ServiceDesc is the grpc.ServiceDesc for StatusService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -401,11 +691,44 @@ var StatusService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "DescribeStateMachine",
 			Handler:    _StatusService_DescribeStateMachine_Handler,
 		},
+		{
+			MethodName: "BatchGet",
+			Handler:    _StatusService_BatchGet_Handler,
+		},
+		{
+			MethodName: "ListInvocations",
+			Handler:    _StatusService_ListInvocations_Handler,
+		},
+		{
+			MethodName: "CountInvocations",
+			Handler:    _StatusService_CountInvocations_Handler,
+		},
+		{
+			MethodName: "BatchTransition",
+			Handler:    _StatusService_BatchTransition_Handler,
+		},
+		{
+			MethodName: "ListRunners",
+			Handler:    _StatusService_ListRunners_Handler,
+		},
+		{
+			MethodName: "ListRecoveryCandidates",
+			Handler:    _StatusService_ListRecoveryCandidates_Handler,
+		},
+		{
+			MethodName: "PurgeNamespace",
+			Handler:    _StatusService_PurgeNamespace_Handler,
+		},
 	},
 	Streams: []grpc.StreamDesc{
 		{
 			StreamName:    "WatchStatus",
 			Handler:       _StatusService_WatchStatus_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchCounts",
+			Handler:       _StatusService_WatchCounts_Handler,
 			ServerStreams: true,
 		},
 	},

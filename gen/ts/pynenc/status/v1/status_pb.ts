@@ -6,15 +6,17 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Status } from "../../../google/rpc/status_pb.js";
+import { file_google_rpc_status } from "../../../google/rpc/status_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file pynenc/status/v1/status.proto.
  */
 export const file_pynenc_status_v1_status: GenFile = /*@__PURE__*/
-  fileDesc("Ch1weW5lbmMvc3RhdHVzL3YxL3N0YXR1cy5wcm90bxIQcHluZW5jLnN0YXR1cy52MSLRAQoMU3RhdHVzUmVjb3JkEhUKDWludm9jYXRpb25faWQYASABKAkSMgoGc3RhdHVzGAIgASgOMiIucHluZW5jLnN0YXR1cy52MS5JbnZvY2F0aW9uU3RhdHVzEhYKCXJ1bm5lcl9pZBgDIAEoCUgAiAEBEi0KCXRpbWVzdGFtcBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcmV2aXNpb24YBSABKAQSDwoHdGFza19pZBgGIAEoCUIMCgpfcnVubmVyX2lkIvYBChFUcmFuc2l0aW9uUmVxdWVzdBIVCg1pbnZvY2F0aW9uX2lkGAEgASgJEjIKBnN0YXR1cxgCIAEoDjIiLnB5bmVuYy5zdGF0dXMudjEuSW52b2NhdGlvblN0YXR1cxIWCglydW5uZXJfaWQYAyABKAlIAIgBARIeChFleHBlY3RlZF9yZXZpc2lvbhgEIAEoBEgBiAEBEg8KB3Rhc2tfaWQYBSABKAkSFQoNdmFsaWRhdGVfb25seRgGIAEoCBISCgpyZXF1ZXN0X2lkGAcgASgJQgwKCl9ydW5uZXJfaWRCFAoSX2V4cGVjdGVkX3JldmlzaW9uIpoBChJUcmFuc2l0aW9uUmVzcG9uc2USLgoGcmVjb3JkGAEgASgLMh4ucHluZW5jLnN0YXR1cy52MS5TdGF0dXNSZWNvcmQSQAoPcHJldmlvdXNfc3RhdHVzGAIgASgOMiIucHluZW5jLnN0YXR1cy52MS5JbnZvY2F0aW9uU3RhdHVzSACIAQFCEgoQX3ByZXZpb3VzX3N0YXR1cyIjCgpHZXRSZXF1ZXN0EhUKDWludm9jYXRpb25faWQYASABKAkiPQoLR2V0UmVzcG9uc2USLgoGcmVjb3JkGAEgASgLMh4ucHluZW5jLnN0YXR1cy52MS5TdGF0dXNSZWNvcmQiygEKEldhdGNoU3RhdHVzUmVxdWVzdBIWCg5pbnZvY2F0aW9uX2lkcxgBIAMoCRI0CghzdGF0dXNlcxgCIAMoDjIiLnB5bmVuYy5zdGF0dXMudjEuSW52b2NhdGlvblN0YXR1cxIWCglydW5uZXJfaWQYAyABKAlIAIgBARIWCg5zdGFydF9yZXZpc2lvbhgEIAEoBBIPCgd0YXNrX2lkGAUgASgJEhcKD2luY2x1ZGVfaW5pdGlhbBgGIAEoCEIMCgpfcnVubmVyX2lkIoUBChNXYXRjaFN0YXR1c1Jlc3BvbnNlEjAKBmNoYW5nZRgBIAEoCzIeLnB5bmVuYy5zdGF0dXMudjEuU3RhdHVzQ2hhbmdlSAASMwoIcHJvZ3Jlc3MYAiABKAsyHy5weW5lbmMuc3RhdHVzLnYxLldhdGNoUHJvZ3Jlc3NIAEIHCgVldmVudCLEAQoMU3RhdHVzQ2hhbmdlEi4KBnJlY29yZBgBIAEoCzIeLnB5bmVuYy5zdGF0dXMudjEuU3RhdHVzUmVjb3JkEjsKD3ByZXZpb3VzX3N0YXR1cxgCIAEoDjIiLnB5bmVuYy5zdGF0dXMudjEuSW52b2NhdGlvblN0YXR1cxIfChJwcmV2aW91c19ydW5uZXJfaWQYAyABKAlIAIgBARIPCgdpbml0aWFsGAQgASgIQhUKE19wcmV2aW91c19ydW5uZXJfaWQiIQoNV2F0Y2hQcm9ncmVzcxIQCghyZXZpc2lvbhgBIAEoBCJUChpMaXN0QXZhaWxhYmxlRm9yUnVuUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIPCgd0YXNrX2lkGAMgASgJInkKG0xpc3RBdmFpbGFibGVGb3JSdW5SZXNwb25zZRIvCgdyZWNvcmRzGAEgAygLMh4ucHluZW5jLnN0YXR1cy52MS5TdGF0dXNSZWNvcmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhAKCHJldmlzaW9uGAMgASgEIk4KFUNsYWltQXZhaWxhYmxlUmVxdWVzdBIRCglydW5uZXJfaWQYASABKAkSEQoJbWF4X2NvdW50GAIgASgFEg8KB3Rhc2tfaWQYAyABKAkiSQoWQ2xhaW1BdmFpbGFibGVSZXNwb25zZRIvCgdyZWNvcmRzGAEgAygLMh4ucHluZW5jLnN0YXR1cy52MS5TdGF0dXNSZWNvcmQiJQoQSGVhcnRiZWF0UmVxdWVzdBIRCglydW5uZXJfaWQYASABKAkiRAoRSGVhcnRiZWF0UmVzcG9uc2USLwoLc2VydmVyX3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIioKEUdldEhpc3RvcnlSZXF1ZXN0EhUKDWludm9jYXRpb25faWQYASABKAkiRQoSR2V0SGlzdG9yeVJlc3BvbnNlEi8KB2VudHJpZXMYASADKAsyHi5weW5lbmMuc3RhdHVzLnYxLkhpc3RvcnlFbnRyeSKLAQoMSGlzdG9yeUVudHJ5Ei4KBnJlY29yZBgBIAEoCzIeLnB5bmVuYy5zdGF0dXMudjEuU3RhdHVzUmVjb3JkEjsKD3ByZXZpb3VzX3N0YXR1cxgCIAEoDjIiLnB5bmVuYy5zdGF0dXMudjEuSW52b2NhdGlvblN0YXR1cxIOCgZyZWFzb24YAyABKAkiHQobRGVzY3JpYmVTdGF0ZU1hY2hpbmVSZXF1ZXN0IlcKHERlc2NyaWJlU3RhdGVNYWNoaW5lUmVzcG9uc2USNwoLZGVmaW5pdGlvbnMYASADKAsyIi5weW5lbmMuc3RhdHVzLnYxLlN0YXR1c0RlZmluaXRpb24ipQIKEFN0YXR1c0RlZmluaXRpb24SMgoGc3RhdHVzGAEgASgOMiIucHluZW5jLnN0YXR1cy52MS5JbnZvY2F0aW9uU3RhdHVzEj8KE2FsbG93ZWRfdHJhbnNpdGlvbnMYAiADKA4yIi5weW5lbmMuc3RhdHVzLnYxLkludm9jYXRpb25TdGF0dXMSEAoIaXNfZmluYWwYAyABKAgSGQoRYXZhaWxhYmxlX2Zvcl9ydW4YBCABKAgSGgoScmVxdWlyZXNfb3duZXJzaGlwGAUgASgIEhoKEmFjcXVpcmVzX293bmVyc2hpcBgGIAEoCBIaChJyZWxlYXNlc19vd25lcnNoaXAYByABKAgSGwoTb3ZlcnJpZGVzX293bmVyc2hpcBgIIAEoCCqcBAoQSW52b2NhdGlvblN0YXR1cxIhCh1JTlZPQ0FUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHElOVk9DQVRJT05fU1RBVFVTX1JFR0lTVEVSRUQQARIsCihJTlZPQ0FUSU9OX1NUQVRVU19DT05DVVJSRU5DWV9DT05UUk9MTEVEEAISMgouSU5WT0NBVElPTl9TVEFUVVNfQ09OQ1VSUkVOQ1lfQ09OVFJPTExFRF9GSU5BTBADEh4KGklOVk9DQVRJT05fU1RBVFVTX1JFUk9VVEVEEAQSHQoZSU5WT0NBVElPTl9TVEFUVVNfUEVORElORxAFEiYKIklOVk9DQVRJT05fU1RBVFVTX1BFTkRJTkdfUkVDT1ZFUlkQBhIdChlJTlZPQ0FUSU9OX1NUQVRVU19SVU5OSU5HEAcSJgoiSU5WT0NBVElPTl9TVEFUVVNfUlVOTklOR19SRUNPVkVSWRAIEhwKGElOVk9DQVRJT05fU1RBVFVTX1BBVVNFRBAJEh0KGUlOVk9DQVRJT05fU1RBVFVTX1JFU1VNRUQQChIcChhJTlZPQ0FUSU9OX1NUQVRVU19LSUxMRUQQCxIdChlJTlZPQ0FUSU9OX1NUQVRVU19TVUNDRVNTEAwSHAoYSU5WT0NBVElPTl9TVEFUVVNfRkFJTEVEEA0SGwoXSU5WT0NBVElPTl9TVEFUVVNfUkVUUlkQDjKJBgoNU3RhdHVzU2VydmljZRJXCgpUcmFuc2l0aW9uEiMucHluZW5jLnN0YXR1cy52MS5UcmFuc2l0aW9uUmVxdWVzdBokLnB5bmVuYy5zdGF0dXMudjEuVHJhbnNpdGlvblJlc3BvbnNlEkIKA0dldBIcLnB5bmVuYy5zdGF0dXMudjEuR2V0UmVxdWVzdBodLnB5bmVuYy5zdGF0dXMudjEuR2V0UmVzcG9uc2USXAoLV2F0Y2hTdGF0dXMSJC5weW5lbmMuc3RhdHVzLnYxLldhdGNoU3RhdHVzUmVxdWVzdBolLnB5bmVuYy5zdGF0dXMudjEuV2F0Y2hTdGF0dXNSZXNwb25zZTABEnIKE0xpc3RBdmFpbGFibGVGb3JSdW4SLC5weW5lbmMuc3RhdHVzLnYxLkxpc3RBdmFpbGFibGVGb3JSdW5SZXF1ZXN0Gi0ucHluZW5jLnN0YXR1cy52MS5MaXN0QXZhaWxhYmxlRm9yUnVuUmVzcG9uc2USYwoOQ2xhaW1BdmFpbGFibGUSJy5weW5lbmMuc3RhdHVzLnYxLkNsYWltQXZhaWxhYmxlUmVxdWVzdBooLnB5bmVuYy5zdGF0dXMudjEuQ2xhaW1BdmFpbGFibGVSZXNwb25zZRJUCglIZWFydGJlYXQSIi5weW5lbmMuc3RhdHVzLnYxLkhlYXJ0YmVhdFJlcXVlc3QaIy5weW5lbmMuc3RhdHVzLnYxLkhlYXJ0YmVhdFJlc3BvbnNlElcKCkdldEhpc3RvcnkSIy5weW5lbmMuc3RhdHVzLnYxLkdldEhpc3RvcnlSZXF1ZXN0GiQucHluZW5jLnN0YXR1cy52MS5HZXRIaXN0b3J5UmVzcG9uc2USdQoURGVzY3JpYmVTdGF0ZU1hY2hpbmUSLS5weW5lbmMuc3RhdHVzLnYxLkRlc2NyaWJlU3RhdGVNYWNoaW5lUmVxdWVzdBouLnB5bmVuYy5zdGF0dXMudjEuRGVzY3JpYmVTdGF0ZU1hY2hpbmVSZXNwb25zZUJCWkBnaXRodWIuY29tL3B5bmVuYy9weW5lbmMtc3RhdHVzL2dlbi9nby9weW5lbmMvc3RhdHVzL3YxO3N0YXR1c3YxYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch1weW5lbmMvc3RhdHVzL3YxL3N0YXR1cy5wcm90bxIQcHluZW5jLnN0YXR1cy52MSKXAgoMU3RhdHVzUmVjb3JkEhUKDWludm9jYXRpb25faWQYASABKAkSMgoGc3RhdHVzGAIgASgOMiIucHluZW5jLnN0YXR1cy52MS5JbnZvY2F0aW9uU3RhdHVzEhYKCXJ1bm5lcl9pZBgDIAEoCUgAiAEBEi0KCXRpbWVzdGFtcBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIcmV2aXNpb24YBSABKAQSDwoHdGFza19pZBgGIAEoCRIRCgluYW1lc3BhY2UYByABKAkSMQoNcmVnaXN0ZXJlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCDAoKX3J1bm5lcl9pZCKJAgoRVHJhbnNpdGlvblJlcXVlc3QSFQoNaW52b2NhdGlvbl9pZBgBIAEoCRIyCgZzdGF0dXMYAiABKA4yIi5weW5lbmMuc3RhdHVzLnYxLkludm9jYXRpb25TdGF0dXMSFgoJcnVubmVyX2lkGAMgASgJSACIAQESHgoRZXhwZWN0ZWRfcmV2aXNpb24YBCABKARIAYgBARIPCgd0YXNrX2lkGAUgASgJEhUKDXZhbGlkYXRlX29ubHkYBiABKAgSEgoKcmVxdWVzdF9pZBgHIAEoCRIRCgluYW1lc3BhY2UYCCABKAlCDAoKX3J1bm5lcl9pZEIUChJfZXhwZWN0ZWRfcmV2aXNpb24isgEKElRyYW5zaXRpb25SZXNwb25zZRIuCgZyZWNvcmQYASABKAsyHi5weW5lbmMuc3RhdHVzLnYxLlN0YXR1c1JlY29yZBJACg9wcmV2aW91c19zdGF0dXMYAiABKA4yIi5weW5lbmMuc3RhdHVzLnYxLkludm9jYXRpb25TdGF0dXNIAIgBARIWCg52YWxpZGF0ZWRfb25seRgDIAEoCEISChBfcHJldmlvdXNfc3RhdHVzIjYKCkdldFJlcXVlc3QSFQoNaW52b2NhdGlvbl9pZBgBIAEoCRIRCgluYW1lc3BhY2UYAiABKAkiPQoLR2V0UmVzcG9uc2USLgoGcmVjb3JkGAEgASgLMh4ucHluZW5jLnN0YXR1cy52MS5TdGF0dXNSZWNvcmQi3QEKEldhdGNoU3RhdHVzUmVxdWVzdBIWCg5pbnZvY2F0aW9uX2lkcxgBIAMoCRI0CghzdGF0dXNlcxgCIAMoDjIiLnB5bmVuYy5zdGF0dXMudjEuSW52b2NhdGlvblN0YXR1cxIWCglydW5uZXJfaWQYAyABKAlIAIgBARIWCg5zdGFydF9yZXZpc2lvbhgEIAEoBBIPCgd0YXNrX2lkGAUgASgJEhcKD2luY2x1ZGVfaW5pdGlhbBgGIAEoCBIRCgluYW1lc3BhY2UYByABKAlCDAoKX3J1bm5lcl9pZCKFAQoTV2F0Y2hTdGF0dXNSZXNwb25zZRIwCgZjaGFuZ2UYASABKAsyHi5weW5lbmMuc3RhdHVzLnYxLlN0YXR1c0NoYW5nZUgAEjMKCHByb2dyZXNzGAIgASgLMh8ucHluZW5jLnN0YXR1cy52MS5XYXRjaFByb2dyZXNzSABCBwoFZXZlbnQi5wEKDFN0YXR1c0NoYW5nZRIuCgZyZWNvcmQYASABKAsyHi5weW5lbmMuc3RhdHVzLnYxLlN0YXR1c1JlY29yZBI7Cg9wcmV2aW91c19zdGF0dXMYAiABKA4yIi5weW5lbmMuc3RhdHVzLnYxLkludm9jYXRpb25TdGF0dXMSHwoScHJldmlvdXNfcnVubmVyX2lkGAMgASgJSACIAQESDwoHaW5pdGlhbBgEIAEoCBIRCglwcmluY2lwYWwYBSABKAkSDgoGcmVhc29uGAYgASgJQhUKE19wcmV2aW91c19ydW5uZXJfaWQiIQoNV2F0Y2hQcm9ncmVzcxIQCghyZXZpc2lvbhgBIAEoBCJnChpMaXN0QXZhaWxhYmxlRm9yUnVuUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIPCgd0YXNrX2lkGAMgASgJEhEKCW5hbWVzcGFjZRgEIAEoCSJ5ChtMaXN0QXZhaWxhYmxlRm9yUnVuUmVzcG9uc2USLwoHcmVjb3JkcxgBIAMoCzIeLnB5bmVuYy5zdGF0dXMudjEuU3RhdHVzUmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIQCghyZXZpc2lvbhgDIAEoBCJhChVDbGFpbUF2YWlsYWJsZVJlcXVlc3QSEQoJcnVubmVyX2lkGAEgASgJEhEKCW1heF9jb3VudBgCIAEoBRIPCgd0YXNrX2lkGAMgASgJEhEKCW5hbWVzcGFjZRgEIAEoCSJJChZDbGFpbUF2YWlsYWJsZVJlc3BvbnNlEi8KB3JlY29yZHMYASADKAsyHi5weW5lbmMuc3RhdHVzLnYxLlN0YXR1c1JlY29yZCLCAQoQSGVhcnRiZWF0UmVxdWVzdBIRCglydW5uZXJfaWQYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJEhIKCnJ1bm5lcl9pZHMYAyADKAkSIwoWY2FuX3J1bl9hdG9taWNfc2VydmljZRgEIAEoCEgAiAEBEjQKD2NvbnN1bWVkX3F1ZXVlcxgFIAEoCzIbLnB5bmVuYy5zdGF0dXMudjEuUXVldWVMaXN0QhkKF19jYW5fcnVuX2F0b21pY19zZXJ2aWNlIhsKCVF1ZXVlTGlzdBIOCgZxdWV1ZXMYASADKAkiRAoRSGVhcnRiZWF0UmVzcG9uc2USLwoLc2VydmVyX3RpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIj0KEUdldEhpc3RvcnlSZXF1ZXN0EhUKDWludm9jYXRpb25faWQYASABKAkSEQoJbmFtZXNwYWNlGAIgASgJIkUKEkdldEhpc3RvcnlSZXNwb25zZRIvCgdlbnRyaWVzGAEgAygLMh4ucHluZW5jLnN0YXR1cy52MS5IaXN0b3J5RW50cnki1gEKDEhpc3RvcnlFbnRyeRIuCgZyZWNvcmQYASABKAsyHi5weW5lbmMuc3RhdHVzLnYxLlN0YXR1c1JlY29yZBI7Cg9wcmV2aW91c19zdGF0dXMYAiABKA4yIi5weW5lbmMuc3RhdHVzLnYxLkludm9jYXRpb25TdGF0dXMSDgoGcmVhc29uGAMgASgJEhEKCXByaW5jaXBhbBgEIAEoCRIfChJwcmV2aW91c19ydW5uZXJfaWQYBSABKAlIAIgBAUIVChNfcHJldmlvdXNfcnVubmVyX2lkIh0KG0Rlc2NyaWJlU3RhdGVNYWNoaW5lUmVxdWVzdCJoChxEZXNjcmliZVN0YXRlTWFjaGluZVJlc3BvbnNlEjcKC2RlZmluaXRpb25zGAEgAygLMiIucHluZW5jLnN0YXR1cy52MS5TdGF0dXNEZWZpbml0aW9uEg8KB3Byb2ZpbGUYAiABKAkipQIKEFN0YXR1c0RlZmluaXRpb24SMgoGc3RhdHVzGAEgASgOMiIucHluZW5jLnN0YXR1cy52MS5JbnZvY2F0aW9uU3RhdHVzEj8KE2FsbG93ZWRfdHJhbnNpdGlvbnMYAiADKA4yIi5weW5lbmMuc3RhdHVzLnYxLkludm9jYXRpb25TdGF0dXMSEAoIaXNfZmluYWwYAyABKAgSGQoRYXZhaWxhYmxlX2Zvcl9ydW4YBCABKAgSGgoScmVxdWlyZXNfb3duZXJzaGlwGAUgASgIEhoKEmFjcXVpcmVzX293bmVyc2hpcBgGIAEoCBIaChJyZWxlYXNlc19vd25lcnNoaXAYByABKAgSGwoTb3ZlcnJpZGVzX293bmVyc2hpcBgIIAEoCCI8Cg9CYXRjaEdldFJlcXVlc3QSEQoJbmFtZXNwYWNlGAEgASgJEhYKDmludm9jYXRpb25faWRzGAIgAygJIlUKEEJhdGNoR2V0UmVzcG9uc2USLwoHcmVjb3JkcxgBIAMoCzIeLnB5bmVuYy5zdGF0dXMudjEuU3RhdHVzUmVjb3JkEhAKCHJldmlzaW9uGAIgASgEIp8CChZMaXN0SW52b2NhdGlvbnNSZXF1ZXN0EhEKCW5hbWVzcGFjZRgBIAEoCRI0CghzdGF0dXNlcxgCIAMoDjIiLnB5bmVuYy5zdGF0dXMudjEuSW52b2NhdGlvblN0YXR1cxIPCgd0YXNrX2lkGAMgASgJEhYKCXJ1bm5lcl9pZBgEIAEoCUgAiAEBEhwKFGludm9jYXRpb25faWRfcHJlZml4GAUgASgJEhEKCXBhZ2Vfc2l6ZRgGIAEoBRISCgpwYWdlX3Rva2VuGAcgASgJEjAKBW9yZGVyGAggASgOMiEucHluZW5jLnN0YXR1cy52MS5JbnZvY2F0aW9uT3JkZXISDgoGb2Zmc2V0GAkgASgFQgwKCl9ydW5uZXJfaWQidQoXTGlzdEludm9jYXRpb25zUmVzcG9uc2USLwoHcmVjb3JkcxgBIAMoCzIeLnB5bmVuYy5zdGF0dXMudjEuU3RhdHVzUmVjb3JkEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIQCghyZXZpc2lvbhgDIAEoBCI9ChdDb3VudEludm9jYXRpb25zUmVxdWVzdBIRCgluYW1lc3BhY2UYASABKAkSDwoHdGFza19pZBgCIAEoCSJQCgtTdGF0dXNDb3VudBIyCgZzdGF0dXMYASABKA4yIi5weW5lbmMuc3RhdHVzLnYxLkludm9jYXRpb25TdGF0dXMSDQoFY291bnQYAiABKAQiagoYQ291bnRJbnZvY2F0aW9uc1Jlc3BvbnNlEi0KBmNvdW50cxgBIAMoCzIdLnB5bmVuYy5zdGF0dXMudjEuU3RhdHVzQ291bnQSDQoFdG90YWwYAiABKAQSEAoIcmV2aXNpb24YAyABKAQiTwoWQmF0Y2hUcmFuc2l0aW9uUmVxdWVzdBI1CghyZXF1ZXN0cxgBIAMoCzIjLnB5bmVuYy5zdGF0dXMudjEuVHJhbnNpdGlvblJlcXVlc3QiUwoXQmF0Y2hUcmFuc2l0aW9uUmVzcG9uc2USOAoHcmVzdWx0cxgBIAMoCzInLnB5bmVuYy5zdGF0dXMudjEuQmF0Y2hUcmFuc2l0aW9uUmVzdWx0IoABChVCYXRjaFRyYW5zaXRpb25SZXN1bHQSOAoIcmVzcG9uc2UYASABKAsyJC5weW5lbmMuc3RhdHVzLnYxLlRyYW5zaXRpb25SZXNwb25zZUgAEiMKBWVycm9yGAIgASgLMhIuZ29vZ2xlLnJwYy5TdGF0dXNIAEIICgZyZXN1bHQiqgEKEkxpc3RSdW5uZXJzUmVxdWVzdBIRCgluYW1lc3BhY2UYASABKAkSIwoWY2FuX3J1bl9hdG9taWNfc2VydmljZRgCIAEoCEgAiAEBEhIKCmFsaXZlX29ubHkYAyABKAgSLQoKZGVhZF9hZnRlchgEIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIZChdfY2FuX3J1bl9hdG9taWNfc2VydmljZSJ1ChNMaXN0UnVubmVyc1Jlc3BvbnNlEi0KB3J1bm5lcnMYASADKAsyHC5weW5lbmMuc3RhdHVzLnYxLlJ1bm5lckluZm8SLwoLc2VydmVyX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIvkBCgpSdW5uZXJJbmZvEhEKCXJ1bm5lcl9pZBgBIAEoCRIuCgpjcmVhdGVkX2F0GAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5sYXN0X2hlYXJ0YmVhdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASHgoWY2FuX3J1bl9hdG9taWNfc2VydmljZRgEIAEoCBIXCg9jb25zdW1lZF9xdWV1ZXMYBSADKAkSDQoFYWxpdmUYBiABKAgSLAoFb3duZWQYByADKAsyHS5weW5lbmMuc3RhdHVzLnYxLlN0YXR1c0NvdW50IqEBCh1MaXN0UmVjb3ZlcnlDYW5kaWRhdGVzUmVxdWVzdBIRCgluYW1lc3BhY2UYASABKAkSLAoEcnVsZRgCIAEoDjIeLnB5bmVuYy5zdGF0dXMudjEuUmVjb3ZlcnlSdWxlEiwKCXRocmVzaG9sZBgDIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIRCglwYWdlX3NpemUYBCABKAUilAEKHkxpc3RSZWNvdmVyeUNhbmRpZGF0ZXNSZXNwb25zZRIvCgdyZWNvcmRzGAEgAygLMh4ucHluZW5jLnN0YXR1cy52MS5TdGF0dXNSZWNvcmQSLwoLc2VydmVyX3RpbWUYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhAKCHJldmlzaW9uGAMgASgEIioKFVB1cmdlTmFtZXNwYWNlUmVxdWVzdBIRCgluYW1lc3BhY2UYASABKAkiTAoWUHVyZ2VOYW1lc3BhY2VSZXNwb25zZRIaChJpbnZvY2F0aW9uc19wdXJnZWQYASABKAQSFgoOcnVubmVyc19wdXJnZWQYAiABKAQiZQoSV2F0Y2hDb3VudHNSZXF1ZXN0EhEKCW5hbWVzcGFjZRgBIAEoCRIPCgd0YXNrX2lkGAIgASgJEisKCGludGVydmFsGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIoUBChNXYXRjaENvdW50c1Jlc3BvbnNlEi0KBmNvdW50cxgBIAMoCzIdLnB5bmVuYy5zdGF0dXMudjEuU3RhdHVzQ291bnQSDQoFdG90YWwYAiABKAQSEAoIcmV2aXNpb24YAyABKAQSHgoWdHJhbnNpdGlvbnNfcGVyX3NlY29uZBgEIAEoASqcBAoQSW52b2NhdGlvblN0YXR1cxIhCh1JTlZPQ0FUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHElOVk9DQVRJT05fU1RBVFVTX1JFR0lTVEVSRUQQARIsCihJTlZPQ0FUSU9OX1NUQVRVU19DT05DVVJSRU5DWV9DT05UUk9MTEVEEAISMgouSU5WT0NBVElPTl9TVEFUVVNfQ09OQ1VSUkVOQ1lfQ09OVFJPTExFRF9GSU5BTBADEh4KGklOVk9DQVRJT05fU1RBVFVTX1JFUk9VVEVEEAQSHQoZSU5WT0NBVElPTl9TVEFUVVNfUEVORElORxAFEiYKIklOVk9DQVRJT05fU1RBVFVTX1BFTkRJTkdfUkVDT1ZFUlkQBhIdChlJTlZPQ0FUSU9OX1NUQVRVU19SVU5OSU5HEAcSJgoiSU5WT0NBVElPTl9TVEFUVVNfUlVOTklOR19SRUNPVkVSWRAIEhwKGElOVk9DQVRJT05fU1RBVFVTX1BBVVNFRBAJEh0KGUlOVk9DQVRJT05fU1RBVFVTX1JFU1VNRUQQChIcChhJTlZPQ0FUSU9OX1NUQVRVU19LSUxMRUQQCxIdChlJTlZPQ0FUSU9OX1NUQVRVU19TVUNDRVNTEAwSHAoYSU5WT0NBVElPTl9TVEFUVVNfRkFJTEVEEA0SGwoXSU5WT0NBVElPTl9TVEFUVVNfUkVUUlkQDirKAQoPSW52b2NhdGlvbk9yZGVyEiAKHElOVk9DQVRJT05fT1JERVJfVU5TUEVDSUZJRUQQABIdChlJTlZPQ0FUSU9OX09SREVSX1JFVklTSU9OEAESIgoeSU5WT0NBVElPTl9PUkRFUl9SRVZJU0lPTl9ERVNDEAISKAokSU5WT0NBVElPTl9PUkRFUl9ORVdFU1RfUkVHSVNUUkFUSU9OEAMSKAokSU5WT0NBVElPTl9PUkRFUl9PTERFU1RfUkVHSVNUUkFUSU9OEAQqbwoMUmVjb3ZlcnlSdWxlEh0KGVJFQ09WRVJZX1JVTEVfVU5TUEVDSUZJRUQQABIhCh1SRUNPVkVSWV9SVUxFX1BFTkRJTkdfVElNRU9VVBABEh0KGVJFQ09WRVJZX1JVTEVfREVBRF9SVU5ORVIQAjKzDAoNU3RhdHVzU2VydmljZRJXCgpUcmFuc2l0aW9uEiMucHluZW5jLnN0YXR1cy52MS5UcmFuc2l0aW9uUmVxdWVzdBokLnB5bmVuYy5zdGF0dXMudjEuVHJhbnNpdGlvblJlc3BvbnNlEkIKA0dldBIcLnB5bmVuYy5zdGF0dXMudjEuR2V0UmVxdWVzdBodLnB5bmVuYy5zdGF0dXMudjEuR2V0UmVzcG9uc2USXAoLV2F0Y2hTdGF0dXMSJC5weW5lbmMuc3RhdHVzLnYxLldhdGNoU3RhdHVzUmVxdWVzdBolLnB5bmVuYy5zdGF0dXMudjEuV2F0Y2hTdGF0dXNSZXNwb25zZTABEnIKE0xpc3RBdmFpbGFibGVGb3JSdW4SLC5weW5lbmMuc3RhdHVzLnYxLkxpc3RBdmFpbGFibGVGb3JSdW5SZXF1ZXN0Gi0ucHluZW5jLnN0YXR1cy52MS5MaXN0QXZhaWxhYmxlRm9yUnVuUmVzcG9uc2USYwoOQ2xhaW1BdmFpbGFibGUSJy5weW5lbmMuc3RhdHVzLnYxLkNsYWltQXZhaWxhYmxlUmVxdWVzdBooLnB5bmVuYy5zdGF0dXMudjEuQ2xhaW1BdmFpbGFibGVSZXNwb25zZRJUCglIZWFydGJlYXQSIi5weW5lbmMuc3RhdHVzLnYxLkhlYXJ0YmVhdFJlcXVlc3QaIy5weW5lbmMuc3RhdHVzLnYxLkhlYXJ0YmVhdFJlc3BvbnNlElcKCkdldEhpc3RvcnkSIy5weW5lbmMuc3RhdHVzLnYxLkdldEhpc3RvcnlSZXF1ZXN0GiQucHluZW5jLnN0YXR1cy52MS5HZXRIaXN0b3J5UmVzcG9uc2USdQoURGVzY3JpYmVTdGF0ZU1hY2hpbmUSLS5weW5lbmMuc3RhdHVzLnYxLkRlc2NyaWJlU3RhdGVNYWNoaW5lUmVxdWVzdBouLnB5bmVuYy5zdGF0dXMudjEuRGVzY3JpYmVTdGF0ZU1hY2hpbmVSZXNwb25zZRJRCghCYXRjaEdldBIhLnB5bmVuYy5zdGF0dXMudjEuQmF0Y2hHZXRSZXF1ZXN0GiIucHluZW5jLnN0YXR1cy52MS5CYXRjaEdldFJlc3BvbnNlEmYKD0xpc3RJbnZvY2F0aW9ucxIoLnB5bmVuYy5zdGF0dXMudjEuTGlzdEludm9jYXRpb25zUmVxdWVzdBopLnB5bmVuYy5zdGF0dXMudjEuTGlzdEludm9jYXRpb25zUmVzcG9uc2USaQoQQ291bnRJbnZvY2F0aW9ucxIpLnB5bmVuYy5zdGF0dXMudjEuQ291bnRJbnZvY2F0aW9uc1JlcXVlc3QaKi5weW5lbmMuc3RhdHVzLnYxLkNvdW50SW52b2NhdGlvbnNSZXNwb25zZRJmCg9CYXRjaFRyYW5zaXRpb24SKC5weW5lbmMuc3RhdHVzLnYxLkJhdGNoVHJhbnNpdGlvblJlcXVlc3QaKS5weW5lbmMuc3RhdHVzLnYxLkJhdGNoVHJhbnNpdGlvblJlc3BvbnNlEloKC0xpc3RSdW5uZXJzEiQucHluZW5jLnN0YXR1cy52MS5MaXN0UnVubmVyc1JlcXVlc3QaJS5weW5lbmMuc3RhdHVzLnYxLkxpc3RSdW5uZXJzUmVzcG9uc2USewoWTGlzdFJlY292ZXJ5Q2FuZGlkYXRlcxIvLnB5bmVuYy5zdGF0dXMudjEuTGlzdFJlY292ZXJ5Q2FuZGlkYXRlc1JlcXVlc3QaMC5weW5lbmMuc3RhdHVzLnYxLkxpc3RSZWNvdmVyeUNhbmRpZGF0ZXNSZXNwb25zZRJjCg5QdXJnZU5hbWVzcGFjZRInLnB5bmVuYy5zdGF0dXMudjEuUHVyZ2VOYW1lc3BhY2VSZXF1ZXN0GigucHluZW5jLnN0YXR1cy52MS5QdXJnZU5hbWVzcGFjZVJlc3BvbnNlElwKC1dhdGNoQ291bnRzEiQucHluZW5jLnN0YXR1cy52MS5XYXRjaENvdW50c1JlcXVlc3QaJS5weW5lbmMuc3RhdHVzLnYxLldhdGNoQ291bnRzUmVzcG9uc2UwAUJCWkBnaXRodWIuY29tL3B5bmVuYy9weW5lbmMtc3RhdHVzL2dlbi9nby9weW5lbmMvc3RhdHVzL3YxO3N0YXR1c3YxYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp, file_google_rpc_status]);
 
 /**
  * The status of one invocation, as the store holds it.
@@ -59,6 +61,20 @@ export type StatusRecord = Message<"pynenc.status.v1.StatusRecord"> & {
    * @generated from field: string task_id = 6;
    */
   taskId: string;
+
+  /**
+   * The namespace the invocation lives in ("" = the default namespace).
+   *
+   * @generated from field: string namespace = 7;
+   */
+  namespace: string;
+
+  /**
+   * When the invocation was registered (server clock).
+   *
+   * @generated from field: google.protobuf.Timestamp registered_at = 8;
+   */
+  registeredAt?: Timestamp | undefined;
 };
 
 /**
@@ -116,6 +132,13 @@ export type TransitionRequest = Message<"pynenc.status.v1.TransitionRequest"> & 
    * @generated from field: string request_id = 7;
    */
   requestId: string;
+
+  /**
+   * The invocation's namespace ("" = the default namespace).
+   *
+   * @generated from field: string namespace = 8;
+   */
+  namespace: string;
 };
 
 /**
@@ -142,6 +165,14 @@ export type TransitionResponse = Message<"pynenc.status.v1.TransitionResponse"> 
    * @generated from field: optional pynenc.status.v1.InvocationStatus previous_status = 2;
    */
   previousStatus?: InvocationStatus | undefined;
+
+  /**
+   * True when the request was validate_only: nothing changed, and record is what the change
+   * would have made (its revision is the one it would have had).
+   *
+   * @generated from field: bool validated_only = 3;
+   */
+  validatedOnly: boolean;
 };
 
 /**
@@ -161,6 +192,11 @@ export type GetRequest = Message<"pynenc.status.v1.GetRequest"> & {
    * @generated from field: string invocation_id = 1;
    */
   invocationId: string;
+
+  /**
+   * @generated from field: string namespace = 2;
+   */
+  namespace: string;
 };
 
 /**
@@ -234,6 +270,13 @@ export type WatchStatusRequest = Message<"pynenc.status.v1.WatchStatusRequest"> 
    * @generated from field: bool include_initial = 6;
    */
   includeInitial: boolean;
+
+  /**
+   * Only this namespace's changes ("" = the default namespace).
+   *
+   * @generated from field: string namespace = 7;
+   */
+  namespace: string;
 };
 
 /**
@@ -307,6 +350,21 @@ export type StatusChange = Message<"pynenc.status.v1.StatusChange"> & {
    * @generated from field: bool initial = 4;
    */
   initial: boolean;
+
+  /**
+   * Who made the change: the authenticated principal, "system" for the server's own recovery,
+   * "" when authentication is off.
+   *
+   * @generated from field: string principal = 5;
+   */
+  principal: string;
+
+  /**
+   * Why the change was made ("" for a client's own transition; recovery says which rule).
+   *
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
 };
 
 /**
@@ -357,6 +415,11 @@ export type ListAvailableForRunRequest = Message<"pynenc.status.v1.ListAvailable
    * @generated from field: string task_id = 3;
    */
   taskId: string;
+
+  /**
+   * @generated from field: string namespace = 4;
+   */
+  namespace: string;
 };
 
 /**
@@ -421,6 +484,11 @@ export type ClaimAvailableRequest = Message<"pynenc.status.v1.ClaimAvailableRequ
    * @generated from field: string task_id = 3;
    */
   taskId: string;
+
+  /**
+   * @generated from field: string namespace = 4;
+   */
+  namespace: string;
 };
 
 /**
@@ -452,15 +520,44 @@ export const ClaimAvailableResponseSchema: GenMessage<ClaimAvailableResponse> = 
   messageDesc(file_pynenc_status_v1_status, 12);
 
 /**
- * A runner's proof of life.
+ * One or more runners' proof of life (pynenc's register_runner_heartbeats).
  *
  * @generated from message pynenc.status.v1.HeartbeatRequest
  */
 export type HeartbeatRequest = Message<"pynenc.status.v1.HeartbeatRequest"> & {
   /**
+   * A runner that is alive (may be empty when runner_ids is given).
+   *
    * @generated from field: string runner_id = 1;
    */
   runnerId: string;
+
+  /**
+   * @generated from field: string namespace = 2;
+   */
+  namespace: string;
+
+  /**
+   * More runners alive at the same server time (a parent runner reporting its children).
+   *
+   * @generated from field: repeated string runner_ids = 3;
+   */
+  runnerIds: string[];
+
+  /**
+   * Whether these runners may run pynenc's atomic services; unset = keep what is stored
+   * (false for a new runner).
+   *
+   * @generated from field: optional bool can_run_atomic_service = 4;
+   */
+  canRunAtomicService?: boolean | undefined;
+
+  /**
+   * The queues these runners consume; unset = keep what is stored (none for a new runner).
+   *
+   * @generated from field: pynenc.status.v1.QueueList consumed_queues = 5;
+   */
+  consumedQueues?: QueueList | undefined;
 };
 
 /**
@@ -469,6 +566,25 @@ export type HeartbeatRequest = Message<"pynenc.status.v1.HeartbeatRequest"> & {
  */
 export const HeartbeatRequestSchema: GenMessage<HeartbeatRequest> = /*@__PURE__*/
   messageDesc(file_pynenc_status_v1_status, 13);
+
+/**
+ * A list of queue names (a message, so that "unset" and "empty" differ).
+ *
+ * @generated from message pynenc.status.v1.QueueList
+ */
+export type QueueList = Message<"pynenc.status.v1.QueueList"> & {
+  /**
+   * @generated from field: repeated string queues = 1;
+   */
+  queues: string[];
+};
+
+/**
+ * Describes the message pynenc.status.v1.QueueList.
+ * Use `create(QueueListSchema)` to create a new message.
+ */
+export const QueueListSchema: GenMessage<QueueList> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 14);
 
 /**
  * The server's clock when the heartbeat was recorded.
@@ -487,7 +603,7 @@ export type HeartbeatResponse = Message<"pynenc.status.v1.HeartbeatResponse"> & 
  * Use `create(HeartbeatResponseSchema)` to create a new message.
  */
 export const HeartbeatResponseSchema: GenMessage<HeartbeatResponse> = /*@__PURE__*/
-  messageDesc(file_pynenc_status_v1_status, 14);
+  messageDesc(file_pynenc_status_v1_status, 15);
 
 /**
  * A request for the history of one invocation.
@@ -499,6 +615,11 @@ export type GetHistoryRequest = Message<"pynenc.status.v1.GetHistoryRequest"> & 
    * @generated from field: string invocation_id = 1;
    */
   invocationId: string;
+
+  /**
+   * @generated from field: string namespace = 2;
+   */
+  namespace: string;
 };
 
 /**
@@ -506,7 +627,7 @@ export type GetHistoryRequest = Message<"pynenc.status.v1.GetHistoryRequest"> & 
  * Use `create(GetHistoryRequestSchema)` to create a new message.
  */
 export const GetHistoryRequestSchema: GenMessage<GetHistoryRequest> = /*@__PURE__*/
-  messageDesc(file_pynenc_status_v1_status, 15);
+  messageDesc(file_pynenc_status_v1_status, 16);
 
 /**
  * Every change of one invocation.
@@ -527,7 +648,7 @@ export type GetHistoryResponse = Message<"pynenc.status.v1.GetHistoryResponse"> 
  * Use `create(GetHistoryResponseSchema)` to create a new message.
  */
 export const GetHistoryResponseSchema: GenMessage<GetHistoryResponse> = /*@__PURE__*/
-  messageDesc(file_pynenc_status_v1_status, 16);
+  messageDesc(file_pynenc_status_v1_status, 17);
 
 /**
  * One change of one invocation's history.
@@ -549,6 +670,21 @@ export type HistoryEntry = Message<"pynenc.status.v1.HistoryEntry"> & {
    * @generated from field: string reason = 3;
    */
   reason: string;
+
+  /**
+   * Who made the change: the authenticated principal, "system" for the server's own recovery,
+   * "" when authentication is off.
+   *
+   * @generated from field: string principal = 4;
+   */
+  principal: string;
+
+  /**
+   * The owner before the change; unset = none.
+   *
+   * @generated from field: optional string previous_runner_id = 5;
+   */
+  previousRunnerId?: string | undefined;
 };
 
 /**
@@ -556,7 +692,7 @@ export type HistoryEntry = Message<"pynenc.status.v1.HistoryEntry"> & {
  * Use `create(HistoryEntrySchema)` to create a new message.
  */
 export const HistoryEntrySchema: GenMessage<HistoryEntry> = /*@__PURE__*/
-  messageDesc(file_pynenc_status_v1_status, 17);
+  messageDesc(file_pynenc_status_v1_status, 18);
 
 /**
  * A request for the state machine's definitions.
@@ -571,7 +707,7 @@ export type DescribeStateMachineRequest = Message<"pynenc.status.v1.DescribeStat
  * Use `create(DescribeStateMachineRequestSchema)` to create a new message.
  */
 export const DescribeStateMachineRequestSchema: GenMessage<DescribeStateMachineRequest> = /*@__PURE__*/
-  messageDesc(file_pynenc_status_v1_status, 18);
+  messageDesc(file_pynenc_status_v1_status, 19);
 
 /**
  * The state machine's definitions table.
@@ -580,9 +716,18 @@ export const DescribeStateMachineRequestSchema: GenMessage<DescribeStateMachineR
  */
 export type DescribeStateMachineResponse = Message<"pynenc.status.v1.DescribeStateMachineResponse"> & {
   /**
+   * One per status of the profile, in pynenc's declaration order.
+   *
    * @generated from field: repeated pynenc.status.v1.StatusDefinition definitions = 1;
    */
   definitions: StatusDefinition[];
+
+  /**
+   * The profile the server serves: "pynenc-0.2" (pynenc 0.2.x) or "pynenc-0.3" (pynenc 0.3.0 to 0.4.x).
+   *
+   * @generated from field: string profile = 2;
+   */
+  profile: string;
 };
 
 /**
@@ -590,7 +735,7 @@ export type DescribeStateMachineResponse = Message<"pynenc.status.v1.DescribeSta
  * Use `create(DescribeStateMachineResponseSchema)` to create a new message.
  */
 export const DescribeStateMachineResponseSchema: GenMessage<DescribeStateMachineResponse> = /*@__PURE__*/
-  messageDesc(file_pynenc_status_v1_status, 19);
+  messageDesc(file_pynenc_status_v1_status, 20);
 
 /**
  * The rules of one status.
@@ -644,10 +789,644 @@ export type StatusDefinition = Message<"pynenc.status.v1.StatusDefinition"> & {
  * Use `create(StatusDefinitionSchema)` to create a new message.
  */
 export const StatusDefinitionSchema: GenMessage<StatusDefinition> = /*@__PURE__*/
-  messageDesc(file_pynenc_status_v1_status, 20);
+  messageDesc(file_pynenc_status_v1_status, 21);
+
+/**
+ * The invocations to read.
+ *
+ * @generated from message pynenc.status.v1.BatchGetRequest
+ */
+export type BatchGetRequest = Message<"pynenc.status.v1.BatchGetRequest"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+
+  /**
+   * At most 1,000.
+   *
+   * @generated from field: repeated string invocation_ids = 2;
+   */
+  invocationIds: string[];
+};
+
+/**
+ * Describes the message pynenc.status.v1.BatchGetRequest.
+ * Use `create(BatchGetRequestSchema)` to create a new message.
+ */
+export const BatchGetRequestSchema: GenMessage<BatchGetRequest> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 22);
+
+/**
+ * The records found.
+ *
+ * @generated from message pynenc.status.v1.BatchGetResponse
+ */
+export type BatchGetResponse = Message<"pynenc.status.v1.BatchGetResponse"> & {
+  /**
+   * In the order asked for; unknown ids are left out.
+   *
+   * @generated from field: repeated pynenc.status.v1.StatusRecord records = 1;
+   */
+  records: StatusRecord[];
+
+  /**
+   * Store revision the records were read at.
+   *
+   * @generated from field: uint64 revision = 2;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message pynenc.status.v1.BatchGetResponse.
+ * Use `create(BatchGetResponseSchema)` to create a new message.
+ */
+export const BatchGetResponseSchema: GenMessage<BatchGetResponse> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 23);
+
+/**
+ * Which invocations to list: every filter given must match.
+ *
+ * @generated from message pynenc.status.v1.ListInvocationsRequest
+ */
+export type ListInvocationsRequest = Message<"pynenc.status.v1.ListInvocationsRequest"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+
+  /**
+   * Empty = every status.
+   *
+   * @generated from field: repeated pynenc.status.v1.InvocationStatus statuses = 2;
+   */
+  statuses: InvocationStatus[];
+
+  /**
+   * "" = every task.
+   *
+   * @generated from field: string task_id = 3;
+   */
+  taskId: string;
+
+  /**
+   * Only invocations this runner owns.
+   *
+   * @generated from field: optional string runner_id = 4;
+   */
+  runnerId?: string | undefined;
+
+  /**
+   * Only invocation ids that start with this.
+   *
+   * @generated from field: string invocation_id_prefix = 5;
+   */
+  invocationIdPrefix: string;
+
+  /**
+   * 0 means 100; at most 1000.
+   *
+   * @generated from field: int32 page_size = 6;
+   */
+  pageSize: number;
+
+  /**
+   * From the previous page's next_page_token; the other fields must not change.
+   *
+   * @generated from field: string page_token = 7;
+   */
+  pageToken: string;
+
+  /**
+   * @generated from field: pynenc.status.v1.InvocationOrder order = 8;
+   */
+  order: InvocationOrder;
+
+  /**
+   * Skip this many matching invocations first (pynenc's OFFSET); only on a first page.
+   *
+   * @generated from field: int32 offset = 9;
+   */
+  offset: number;
+};
+
+/**
+ * Describes the message pynenc.status.v1.ListInvocationsRequest.
+ * Use `create(ListInvocationsRequestSchema)` to create a new message.
+ */
+export const ListInvocationsRequestSchema: GenMessage<ListInvocationsRequest> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 24);
+
+/**
+ * A page of invocations.
+ *
+ * @generated from message pynenc.status.v1.ListInvocationsResponse
+ */
+export type ListInvocationsResponse = Message<"pynenc.status.v1.ListInvocationsResponse"> & {
+  /**
+   * @generated from field: repeated pynenc.status.v1.StatusRecord records = 1;
+   */
+  records: StatusRecord[];
+
+  /**
+   * "" on the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+
+  /**
+   * Store revision the page was read at.
+   *
+   * @generated from field: uint64 revision = 3;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message pynenc.status.v1.ListInvocationsResponse.
+ * Use `create(ListInvocationsResponseSchema)` to create a new message.
+ */
+export const ListInvocationsResponseSchema: GenMessage<ListInvocationsResponse> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 25);
+
+/**
+ * Which invocations to count.
+ *
+ * @generated from message pynenc.status.v1.CountInvocationsRequest
+ */
+export type CountInvocationsRequest = Message<"pynenc.status.v1.CountInvocationsRequest"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+
+  /**
+   * "" = every task.
+   *
+   * @generated from field: string task_id = 2;
+   */
+  taskId: string;
+};
+
+/**
+ * Describes the message pynenc.status.v1.CountInvocationsRequest.
+ * Use `create(CountInvocationsRequestSchema)` to create a new message.
+ */
+export const CountInvocationsRequestSchema: GenMessage<CountInvocationsRequest> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 26);
+
+/**
+ * How many invocations are in one status.
+ *
+ * @generated from message pynenc.status.v1.StatusCount
+ */
+export type StatusCount = Message<"pynenc.status.v1.StatusCount"> & {
+  /**
+   * @generated from field: pynenc.status.v1.InvocationStatus status = 1;
+   */
+  status: InvocationStatus;
+
+  /**
+   * @generated from field: uint64 count = 2;
+   */
+  count: bigint;
+};
+
+/**
+ * Describes the message pynenc.status.v1.StatusCount.
+ * Use `create(StatusCountSchema)` to create a new message.
+ */
+export const StatusCountSchema: GenMessage<StatusCount> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 27);
+
+/**
+ * The counts per status.
+ *
+ * @generated from message pynenc.status.v1.CountInvocationsResponse
+ */
+export type CountInvocationsResponse = Message<"pynenc.status.v1.CountInvocationsResponse"> & {
+  /**
+   * One per status of the profile, in pynenc's declaration order (zeros included).
+   *
+   * @generated from field: repeated pynenc.status.v1.StatusCount counts = 1;
+   */
+  counts: StatusCount[];
+
+  /**
+   * The sum of counts.
+   *
+   * @generated from field: uint64 total = 2;
+   */
+  total: bigint;
+
+  /**
+   * Store revision the counts were read at.
+   *
+   * @generated from field: uint64 revision = 3;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message pynenc.status.v1.CountInvocationsResponse.
+ * Use `create(CountInvocationsResponseSchema)` to create a new message.
+ */
+export const CountInvocationsResponseSchema: GenMessage<CountInvocationsResponse> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 28);
+
+/**
+ * Transitions to apply in one commit.
+ *
+ * @generated from message pynenc.status.v1.BatchTransitionRequest
+ */
+export type BatchTransitionRequest = Message<"pynenc.status.v1.BatchTransitionRequest"> & {
+  /**
+   * At most 1,000; each is validated as a Transition of its own.
+   *
+   * @generated from field: repeated pynenc.status.v1.TransitionRequest requests = 1;
+   */
+  requests: TransitionRequest[];
+};
+
+/**
+ * Describes the message pynenc.status.v1.BatchTransitionRequest.
+ * Use `create(BatchTransitionRequestSchema)` to create a new message.
+ */
+export const BatchTransitionRequestSchema: GenMessage<BatchTransitionRequest> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 29);
+
+/**
+ * The outcome of each transition, in the order of the requests.
+ *
+ * @generated from message pynenc.status.v1.BatchTransitionResponse
+ */
+export type BatchTransitionResponse = Message<"pynenc.status.v1.BatchTransitionResponse"> & {
+  /**
+   * @generated from field: repeated pynenc.status.v1.BatchTransitionResult results = 1;
+   */
+  results: BatchTransitionResult[];
+};
+
+/**
+ * Describes the message pynenc.status.v1.BatchTransitionResponse.
+ * Use `create(BatchTransitionResponseSchema)` to create a new message.
+ */
+export const BatchTransitionResponseSchema: GenMessage<BatchTransitionResponse> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 30);
+
+/**
+ * The outcome of one transition of a batch.
+ *
+ * @generated from message pynenc.status.v1.BatchTransitionResult
+ */
+export type BatchTransitionResult = Message<"pynenc.status.v1.BatchTransitionResult"> & {
+  /**
+   * @generated from oneof pynenc.status.v1.BatchTransitionResult.result
+   */
+  result: {
+    /**
+     * What Transition would have returned.
+     *
+     * @generated from field: pynenc.status.v1.TransitionResponse response = 1;
+     */
+    value: TransitionResponse;
+    case: "response";
+  } | {
+    /**
+     * The error Transition would have returned (code, message, ErrorInfo and other details).
+     *
+     * @generated from field: google.rpc.Status error = 2;
+     */
+    value: Status;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message pynenc.status.v1.BatchTransitionResult.
+ * Use `create(BatchTransitionResultSchema)` to create a new message.
+ */
+export const BatchTransitionResultSchema: GenMessage<BatchTransitionResult> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 31);
+
+/**
+ * Which runners to list.
+ *
+ * @generated from message pynenc.status.v1.ListRunnersRequest
+ */
+export type ListRunnersRequest = Message<"pynenc.status.v1.ListRunnersRequest"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+
+  /**
+   * Only runners whose last heartbeat said this (unset = every runner).
+   *
+   * @generated from field: optional bool can_run_atomic_service = 2;
+   */
+  canRunAtomicService?: boolean | undefined;
+
+  /**
+   * Only runners that are alive.
+   *
+   * @generated from field: bool alive_only = 3;
+   */
+  aliveOnly: boolean;
+
+  /**
+   * A runner silent for longer is not alive; unset = the server's --runner-dead-after-seconds.
+   *
+   * @generated from field: google.protobuf.Duration dead_after = 4;
+   */
+  deadAfter?: Duration | undefined;
+};
+
+/**
+ * Describes the message pynenc.status.v1.ListRunnersRequest.
+ * Use `create(ListRunnersRequestSchema)` to create a new message.
+ */
+export const ListRunnersRequestSchema: GenMessage<ListRunnersRequest> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 32);
+
+/**
+ * The runners, oldest first.
+ *
+ * @generated from message pynenc.status.v1.ListRunnersResponse
+ */
+export type ListRunnersResponse = Message<"pynenc.status.v1.ListRunnersResponse"> & {
+  /**
+   * By created_at, then runner_id.
+   *
+   * @generated from field: repeated pynenc.status.v1.RunnerInfo runners = 1;
+   */
+  runners: RunnerInfo[];
+
+  /**
+   * The server's clock when the list was read.
+   *
+   * @generated from field: google.protobuf.Timestamp server_time = 2;
+   */
+  serverTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message pynenc.status.v1.ListRunnersResponse.
+ * Use `create(ListRunnersResponseSchema)` to create a new message.
+ */
+export const ListRunnersResponseSchema: GenMessage<ListRunnersResponse> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 33);
+
+/**
+ * One runner, as its heartbeats described it.
+ *
+ * @generated from message pynenc.status.v1.RunnerInfo
+ */
+export type RunnerInfo = Message<"pynenc.status.v1.RunnerInfo"> & {
+  /**
+   * @generated from field: string runner_id = 1;
+   */
+  runnerId: string;
+
+  /**
+   * Its first heartbeat.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 2;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp last_heartbeat = 3;
+   */
+  lastHeartbeat?: Timestamp | undefined;
+
+  /**
+   * @generated from field: bool can_run_atomic_service = 4;
+   */
+  canRunAtomicService: boolean;
+
+  /**
+   * @generated from field: repeated string consumed_queues = 5;
+   */
+  consumedQueues: string[];
+
+  /**
+   * Whether its last heartbeat is recent enough (see ListRunnersRequest.dead_after).
+   *
+   * @generated from field: bool alive = 6;
+   */
+  alive: boolean;
+
+  /**
+   * The invocations it owns, per status (only statuses with some).
+   *
+   * @generated from field: repeated pynenc.status.v1.StatusCount owned = 7;
+   */
+  owned: StatusCount[];
+};
+
+/**
+ * Describes the message pynenc.status.v1.RunnerInfo.
+ * Use `create(RunnerInfoSchema)` to create a new message.
+ */
+export const RunnerInfoSchema: GenMessage<RunnerInfo> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 34);
+
+/**
+ * Which rule to judge by.
+ *
+ * @generated from message pynenc.status.v1.ListRecoveryCandidatesRequest
+ */
+export type ListRecoveryCandidatesRequest = Message<"pynenc.status.v1.ListRecoveryCandidatesRequest"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+
+  /**
+   * @generated from field: pynenc.status.v1.RecoveryRule rule = 2;
+   */
+  rule: RecoveryRule;
+
+  /**
+   * Required; zero or more (pynenc's own tests use 0).
+   *
+   * @generated from field: google.protobuf.Duration threshold = 3;
+   */
+  threshold?: Duration | undefined;
+
+  /**
+   * 0 means 1000; at most 10000.
+   *
+   * @generated from field: int32 page_size = 4;
+   */
+  pageSize: number;
+};
+
+/**
+ * Describes the message pynenc.status.v1.ListRecoveryCandidatesRequest.
+ * Use `create(ListRecoveryCandidatesRequestSchema)` to create a new message.
+ */
+export const ListRecoveryCandidatesRequestSchema: GenMessage<ListRecoveryCandidatesRequest> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 35);
+
+/**
+ * What the rule would recover now.
+ *
+ * @generated from message pynenc.status.v1.ListRecoveryCandidatesResponse
+ */
+export type ListRecoveryCandidatesResponse = Message<"pynenc.status.v1.ListRecoveryCandidatesResponse"> & {
+  /**
+   * Oldest status first.
+   *
+   * @generated from field: repeated pynenc.status.v1.StatusRecord records = 1;
+   */
+  records: StatusRecord[];
+
+  /**
+   * The server's clock they were judged at.
+   *
+   * @generated from field: google.protobuf.Timestamp server_time = 2;
+   */
+  serverTime?: Timestamp | undefined;
+
+  /**
+   * Store revision they were read at.
+   *
+   * @generated from field: uint64 revision = 3;
+   */
+  revision: bigint;
+};
+
+/**
+ * Describes the message pynenc.status.v1.ListRecoveryCandidatesResponse.
+ * Use `create(ListRecoveryCandidatesResponseSchema)` to create a new message.
+ */
+export const ListRecoveryCandidatesResponseSchema: GenMessage<ListRecoveryCandidatesResponse> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 36);
+
+/**
+ * The namespace to delete.
+ *
+ * @generated from message pynenc.status.v1.PurgeNamespaceRequest
+ */
+export type PurgeNamespaceRequest = Message<"pynenc.status.v1.PurgeNamespaceRequest"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+};
+
+/**
+ * Describes the message pynenc.status.v1.PurgeNamespaceRequest.
+ * Use `create(PurgeNamespaceRequestSchema)` to create a new message.
+ */
+export const PurgeNamespaceRequestSchema: GenMessage<PurgeNamespaceRequest> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 37);
+
+/**
+ * What was deleted.
+ *
+ * @generated from message pynenc.status.v1.PurgeNamespaceResponse
+ */
+export type PurgeNamespaceResponse = Message<"pynenc.status.v1.PurgeNamespaceResponse"> & {
+  /**
+   * @generated from field: uint64 invocations_purged = 1;
+   */
+  invocationsPurged: bigint;
+
+  /**
+   * @generated from field: uint64 runners_purged = 2;
+   */
+  runnersPurged: bigint;
+};
+
+/**
+ * Describes the message pynenc.status.v1.PurgeNamespaceResponse.
+ * Use `create(PurgeNamespaceResponseSchema)` to create a new message.
+ */
+export const PurgeNamespaceResponseSchema: GenMessage<PurgeNamespaceResponse> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 38);
+
+/**
+ * Which counts to watch.
+ *
+ * @generated from message pynenc.status.v1.WatchCountsRequest
+ */
+export type WatchCountsRequest = Message<"pynenc.status.v1.WatchCountsRequest"> & {
+  /**
+   * @generated from field: string namespace = 1;
+   */
+  namespace: string;
+
+  /**
+   * "" = every task.
+   *
+   * @generated from field: string task_id = 2;
+   */
+  taskId: string;
+
+  /**
+   * At most one update per interval; unset = 500 ms, at least 100 ms.
+   *
+   * @generated from field: google.protobuf.Duration interval = 3;
+   */
+  interval?: Duration | undefined;
+};
+
+/**
+ * Describes the message pynenc.status.v1.WatchCountsRequest.
+ * Use `create(WatchCountsRequestSchema)` to create a new message.
+ */
+export const WatchCountsRequestSchema: GenMessage<WatchCountsRequest> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 39);
+
+/**
+ * The counts per status.
+ *
+ * @generated from message pynenc.status.v1.WatchCountsResponse
+ */
+export type WatchCountsResponse = Message<"pynenc.status.v1.WatchCountsResponse"> & {
+  /**
+   * One per status of the profile, in pynenc's declaration order (zeros included).
+   *
+   * @generated from field: repeated pynenc.status.v1.StatusCount counts = 1;
+   */
+  counts: StatusCount[];
+
+  /**
+   * @generated from field: uint64 total = 2;
+   */
+  total: bigint;
+
+  /**
+   * Store revision the counts are at.
+   *
+   * @generated from field: uint64 revision = 3;
+   */
+  revision: bigint;
+
+  /**
+   * Transitions per second in this namespace (and task) over the last interval.
+   *
+   * @generated from field: double transitions_per_second = 4;
+   */
+  transitionsPerSecond: number;
+};
+
+/**
+ * Describes the message pynenc.status.v1.WatchCountsResponse.
+ * Use `create(WatchCountsResponseSchema)` to create a new message.
+ */
+export const WatchCountsResponseSchema: GenMessage<WatchCountsResponse> = /*@__PURE__*/
+  messageDesc(file_pynenc_status_v1_status, 40);
 
 /**
  * The status of a task invocation: pynenc's InvocationStatus, in pynenc's declaration order.
+ * A server serves one state-machine profile (DescribeStateMachineResponse.profile); a status that
+ * is not part of it is INVALID_ARGUMENT in a request and never appears in a response.
  *
  * @generated from enum pynenc.status.v1.InvocationStatus
  */
@@ -721,7 +1500,8 @@ export enum InvocationStatus {
   PAUSED = 9,
 
   /**
-   * The task call execution has been resumed.
+   * The task call execution has been resumed. Only in the pynenc-0.2 profile (pynenc 0.2.x);
+   * pynenc 0.3 and later dropped it, and the value is never reused.
    *
    * @generated from enum value: INVOCATION_STATUS_RESUMED = 10;
    */
@@ -761,6 +1541,86 @@ export enum InvocationStatus {
  */
 export const InvocationStatusSchema: GenEnum<InvocationStatus> = /*@__PURE__*/
   enumDesc(file_pynenc_status_v1_status, 0);
+
+/**
+ * The order of ListInvocations.
+ *
+ * @generated from enum pynenc.status.v1.InvocationOrder
+ */
+export enum InvocationOrder {
+  /**
+   * The same as INVOCATION_ORDER_REVISION.
+   *
+   * @generated from enum value: INVOCATION_ORDER_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Oldest change first (by the revision of each record's last change).
+   *
+   * @generated from enum value: INVOCATION_ORDER_REVISION = 1;
+   */
+  REVISION = 1,
+
+  /**
+   * Newest change first.
+   *
+   * @generated from enum value: INVOCATION_ORDER_REVISION_DESC = 2;
+   */
+  REVISION_DESC = 2,
+
+  /**
+   * Newest registration first (pynenc's get_invocation_ids_paginated).
+   *
+   * @generated from enum value: INVOCATION_ORDER_NEWEST_REGISTRATION = 3;
+   */
+  NEWEST_REGISTRATION = 3,
+
+  /**
+   * Oldest registration first.
+   *
+   * @generated from enum value: INVOCATION_ORDER_OLDEST_REGISTRATION = 4;
+   */
+  OLDEST_REGISTRATION = 4,
+}
+
+/**
+ * Describes the enum pynenc.status.v1.InvocationOrder.
+ */
+export const InvocationOrderSchema: GenEnum<InvocationOrder> = /*@__PURE__*/
+  enumDesc(file_pynenc_status_v1_status, 1);
+
+/**
+ * pynenc's recovery rules.
+ *
+ * @generated from enum pynenc.status.v1.RecoveryRule
+ */
+export enum RecoveryRule {
+  /**
+   * @generated from enum value: RECOVERY_RULE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * PENDING for at least the threshold (pynenc's max_pending_seconds).
+   *
+   * @generated from enum value: RECOVERY_RULE_PENDING_TIMEOUT = 1;
+   */
+  PENDING_TIMEOUT = 1,
+
+  /**
+   * RUNNING, owned by a runner with no heartbeat within the threshold (or none at all).
+   *
+   * @generated from enum value: RECOVERY_RULE_DEAD_RUNNER = 2;
+   */
+  DEAD_RUNNER = 2,
+}
+
+/**
+ * Describes the enum pynenc.status.v1.RecoveryRule.
+ */
+export const RecoveryRuleSchema: GenEnum<RecoveryRule> = /*@__PURE__*/
+  enumDesc(file_pynenc_status_v1_status, 2);
 
 /**
  * Moves pynenc task invocations through pynenc's state machine and streams every change.
@@ -819,7 +1679,7 @@ export const StatusService: GenService<{
     output: typeof ClaimAvailableResponseSchema;
   },
   /**
-   * Reports that a runner is alive.
+   * Reports that one or more runners are alive.
    *
    * @generated from rpc pynenc.status.v1.StatusService.Heartbeat
    */
@@ -839,7 +1699,7 @@ export const StatusService: GenService<{
     output: typeof GetHistoryResponseSchema;
   },
   /**
-   * Returns the state machine's definitions table.
+   * Returns the state machine's definitions table and the profile it belongs to.
    *
    * @generated from rpc pynenc.status.v1.StatusService.DescribeStateMachine
    */
@@ -847,6 +1707,86 @@ export const StatusService: GenService<{
     methodKind: "unary";
     input: typeof DescribeStateMachineRequestSchema;
     output: typeof DescribeStateMachineResponseSchema;
+  },
+  /**
+   * Reads the current records of up to 1,000 invocations; unknown ids are left out.
+   *
+   * @generated from rpc pynenc.status.v1.StatusService.BatchGet
+   */
+  batchGet: {
+    methodKind: "unary";
+    input: typeof BatchGetRequestSchema;
+    output: typeof BatchGetResponseSchema;
+  },
+  /**
+   * Lists invocations by status, task and runner, in pages.
+   *
+   * @generated from rpc pynenc.status.v1.StatusService.ListInvocations
+   */
+  listInvocations: {
+    methodKind: "unary";
+    input: typeof ListInvocationsRequestSchema;
+    output: typeof ListInvocationsResponseSchema;
+  },
+  /**
+   * Counts the invocations of a namespace (or of one task) per status.
+   *
+   * @generated from rpc pynenc.status.v1.StatusService.CountInvocations
+   */
+  countInvocations: {
+    methodKind: "unary";
+    input: typeof CountInvocationsRequestSchema;
+    output: typeof CountInvocationsResponseSchema;
+  },
+  /**
+   * Applies up to 1,000 transitions in one commit; each succeeds or fails on its own.
+   *
+   * @generated from rpc pynenc.status.v1.StatusService.BatchTransition
+   */
+  batchTransition: {
+    methodKind: "unary";
+    input: typeof BatchTransitionRequestSchema;
+    output: typeof BatchTransitionResponseSchema;
+  },
+  /**
+   * Lists the runners that sent heartbeats, oldest first.
+   *
+   * @generated from rpc pynenc.status.v1.StatusService.ListRunners
+   */
+  listRunners: {
+    methodKind: "unary";
+    input: typeof ListRunnersRequestSchema;
+    output: typeof ListRunnersResponseSchema;
+  },
+  /**
+   * Lists what pynenc's recovery rules would recover now, judged on the server's clock; changes nothing.
+   *
+   * @generated from rpc pynenc.status.v1.StatusService.ListRecoveryCandidates
+   */
+  listRecoveryCandidates: {
+    methodKind: "unary";
+    input: typeof ListRecoveryCandidatesRequestSchema;
+    output: typeof ListRecoveryCandidatesResponseSchema;
+  },
+  /**
+   * Deletes every record, history entry and runner of one namespace (only with `serve --allow-purge`).
+   *
+   * @generated from rpc pynenc.status.v1.StatusService.PurgeNamespace
+   */
+  purgeNamespace: {
+    methodKind: "unary";
+    input: typeof PurgeNamespaceRequestSchema;
+    output: typeof PurgeNamespaceResponseSchema;
+  },
+  /**
+   * Streams the counts per status: at once, then at most every interval, only when they changed.
+   *
+   * @generated from rpc pynenc.status.v1.StatusService.WatchCounts
+   */
+  watchCounts: {
+    methodKind: "server_streaming";
+    input: typeof WatchCountsRequestSchema;
+    output: typeof WatchCountsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_pynenc_status_v1_status, 0);

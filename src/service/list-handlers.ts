@@ -1,0 +1,149 @@
+import { create } from "@bufbuild/protobuf";
+import {
+  InvocationOrder,
+  ListAvailableForRunResponseSchema,
+  ListInvocationsResponseSchema,
+  ListRecoveryCandidatesResponseSchema,
+  RecoveryRule,
+  type StatusService,
+} from "../../gen/ts/pynenc/status/v1/status_pb.js";
+import type { InvocationStatus } from "../core/index.js";
+import {
+  orderKey,
+  type StatusStore,
+  type StoredRecord,
+  type InvocationOrder as StoreOrder,
+  type RecoveryRule as StoreRecoveryRule,
+} from "../store/index.js";
+import { invalidArgument } from "./errors.js";
+import { type PageBinding, pageTokenFromPosition, pageTokenToPosition } from "./page-token.js";
+import { recordToProto, timestampToProto } from "./proto-conversions.js";
+import type { ServiceHandlers } from "./service-handlers.js";
+import {
+  namespaceOf,
+  nonNegativeDurationMs,
+  optionalId,
+  pageSize,
+  requireId,
+  requireStatus,
+} from "./validate-request.js";
+
+/** ListRecoveryCandidates answers this many records when the request gives page_size 0. */
+export const DEFAULT_RECOVERY_PAGE_SIZE = 1_000;
+/** The most records one ListRecoveryCandidates answers. */
+export const MAX_RECOVERY_PAGE_SIZE = 10_000;
+
+const ORDERS = new Map<InvocationOrder, StoreOrder>([
+  [InvocationOrder.UNSPECIFIED, "revision"],
+  [InvocationOrder.REVISION, "revision"],
+  [InvocationOrder.REVISION_DESC, "revision-desc"],
+  [InvocationOrder.NEWEST_REGISTRATION, "newest-registration"],
+  [InvocationOrder.OLDEST_REGISTRATION, "oldest-registration"],
+]);
+
+const RULES = new Map<RecoveryRule, StoreRecoveryRule>([
+  [RecoveryRule.PENDING_TIMEOUT, "pending-timeout"],
+  [RecoveryRule.DEAD_RUNNER, "dead-runner"],
+]);
+
+/**
+ * A page read with one more record than asked for: the page itself, and the token of the next
+ * one (empty on the last page), which continues after the page's last sort key.
+ */
+function paged(
+  records: readonly StoredRecord[],
+  limit: number,
+  next: (last: StoredRecord) => string,
+): { records: StoredRecord[]; nextPageToken: string } {
+  const page = records.slice(0, limit);
+  const last = page.at(-1);
+  return { records: page, nextPageToken: records.length > limit && last !== undefined ? next(last) : "" };
+}
+
+/** The handlers that read pages of invocations: available for run, by filter, recovery candidates. */
+export function createListHandlers(
+  store: StatusStore,
+): Pick<ServiceHandlers<typeof StatusService>, "listAvailableForRun" | "listInvocations" | "listRecoveryCandidates"> {
+  const { config } = store;
+  return {
+    async listAvailableForRun(request) {
+      const namespace = namespaceOf(request.namespace);
+      const limit = pageSize("page_size", request.pageSize);
+      const taskId = optionalId("task_id", request.taskId);
+      const binding: PageBinding = ["ListAvailableForRun", namespace, taskId];
+      const secret = store.pageTokenSecret();
+      const afterRevision = request.pageToken === "" ? 0 : pageTokenToPosition(secret, binding, request.pageToken);
+      const read = await store.listAvailableForRun({ namespace, afterRevision, limit: limit + 1, taskId });
+      const page = paged(read.records, limit, (last) => pageTokenFromPosition(secret, binding, last.revision));
+      return create(ListAvailableForRunResponseSchema, {
+        records: page.records.map(recordToProto),
+        nextPageToken: page.nextPageToken,
+        revision: BigInt(read.revision),
+      });
+    },
+
+    async listInvocations(request) {
+      const namespace = namespaceOf(request.namespace);
+      const statuses = [...new Set(request.statuses.map((s, i) => requireStatus(`statuses[${i}]`, s, config)))];
+      const taskId = optionalId("task_id", request.taskId);
+      const runnerId = request.runnerId === undefined ? undefined : requireId("runner_id", request.runnerId);
+      const idPrefix = optionalId("invocation_id_prefix", request.invocationIdPrefix);
+      const order = ORDERS.get(request.order);
+      if (order === undefined) throw invalidArgument("order", `unknown order ${request.order}`);
+      const limit = pageSize("page_size", request.pageSize);
+      if (request.offset < 0) throw invalidArgument("offset", "must not be negative");
+      if (request.offset > 0 && request.pageToken !== "") {
+        throw invalidArgument("offset", "is only read on a first page: it cannot be combined with page_token");
+      }
+      // The token binds every field that picks or orders the records, statuses as a set.
+      const binding: PageBinding = [
+        "ListInvocations",
+        namespace,
+        [...statuses].sort(),
+        taskId,
+        runnerId ?? null,
+        idPrefix,
+        order,
+      ];
+      const secret = store.pageTokenSecret();
+      const after = request.pageToken === "" ? undefined : pageTokenToPosition(secret, binding, request.pageToken);
+      const read = await store.listInvocations({
+        namespace,
+        statuses: statuses.length > 0 ? new Set<InvocationStatus>(statuses) : undefined,
+        taskId: taskId || undefined,
+        runnerId,
+        idPrefix: idPrefix || undefined,
+        order,
+        after,
+        offset: request.offset,
+        limit: limit + 1,
+      });
+      const page = paged(read.records, limit, (last) => pageTokenFromPosition(secret, binding, orderKey(last, order)));
+      return create(ListInvocationsResponseSchema, {
+        records: page.records.map(recordToProto),
+        nextPageToken: page.nextPageToken,
+        revision: BigInt(read.revision),
+      });
+    },
+
+    async listRecoveryCandidates(request) {
+      const namespace = namespaceOf(request.namespace);
+      const rule = RULES.get(request.rule);
+      if (rule === undefined) {
+        throw invalidArgument(
+          "rule",
+          request.rule === RecoveryRule.UNSPECIFIED ? "must be set" : `unknown rule ${request.rule}`,
+        );
+      }
+      if (request.threshold === undefined) throw invalidArgument("threshold", "must be set (0 is allowed)");
+      const thresholdMs = nonNegativeDurationMs("threshold", request.threshold);
+      const limit = pageSize("page_size", request.pageSize, DEFAULT_RECOVERY_PAGE_SIZE, MAX_RECOVERY_PAGE_SIZE);
+      const found = await store.listRecoveryCandidates({ namespace, rule, thresholdMs, limit });
+      return create(ListRecoveryCandidatesResponseSchema, {
+        records: found.records.map(recordToProto),
+        serverTime: timestampToProto(found.now),
+        revision: BigInt(found.revision),
+      });
+    },
+  };
+}
