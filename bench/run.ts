@@ -15,11 +15,12 @@ import {
   sumResults,
 } from "./loadgen.js";
 import { benchRecoveryScan } from "./recovery-scan.js";
+import { benchStartUp } from "./start-up.js";
 
 /**
- * `npm run bench [-- FILTER]`: server CPU per call of Transition against a no-op call (the
- * standard health Check) on the same server in the same run (on Redis with 1, 2 and 3 replicas),
- * and a watch fan-out figure. Only cases whose name contains FILTER run. BENCH_SECONDS sets the
+ * `npm run bench [-- FILTER]`: start-up time and idle memory, compiled against tsx; server CPU per
+ * call of Transition against a no-op call (the standard health Check) on the same server in the
+ * same run (on Redis with 1, 2 and 3 replicas), and a watch fan-out figure. Only cases whose name contains FILTER run. BENCH_SECONDS sets the
  * measured time per case.
  */
 const filter = process.argv[2] ?? "";
@@ -231,6 +232,7 @@ async function benchWatchFanOut(): Promise<void> {
 buildLoadgen();
 console.log(`pynenc-status bench: ${SECONDS}s per case, node ${process.version}, ${new Date().toISOString()}`);
 try {
+  if ("start-up".includes(filter)) await benchStartUp(dir);
   if ("memory".includes(filter)) await benchStore("memory store", ["--store", "memory"]);
   if ("floor".includes(filter)) await benchCodecFloor();
   if ("sqlite".includes(filter)) {

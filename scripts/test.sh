@@ -22,6 +22,8 @@ for module in examples/go-watcher bench/loadgen; do
   (cd "$module" && go vet ./...)
 done
 bash scripts/check-generated.sh
+# The API only grows within v1: buf breaking against the last release tag (or the first v1 proto).
+bash scripts/check-breaking.sh
 # dist/, which npm start, the bin and test/e2e/compiled-build.test.ts run.
 npm run --silent build
 REPORT="$ROOT/.tools/vitest-report.json"

@@ -3,6 +3,7 @@ import { describeError, UsageError } from "./cli-error.js";
 import { type ClientCommand, getCommand, listAvailableCommand, transitionCommand } from "./client-commands.js";
 import { runRender } from "./render-command.js";
 import { runServe, SERVE_HELP } from "./serve-command.js";
+import { VERSION } from "./version.js";
 import { watchCommand } from "./watch-command.js";
 
 const HELP = `Usage: pynenc-status COMMAND [flags]
@@ -16,6 +17,7 @@ Commands:
   list-available   print the invocations available for run
   watch            print changes as they happen
   render           draw the state machine (mermaid, dot or svg)
+  version          print the version (also --version)
 
 Run "pynenc-status COMMAND --help" for a command's flags.
 `;
@@ -32,6 +34,10 @@ async function main(argv: string[]): Promise<number> {
   if (command === undefined || command === "--help" || command === "-h" || command === "help") {
     process.stdout.write(HELP);
     return command === undefined ? 2 : 0;
+  }
+  if (command === "version" || command === "--version") {
+    process.stdout.write(`pynenc-status ${VERSION}\n`);
+    return 0;
   }
   if (command === "serve") return runServe(args);
   if (command === "render") {

@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { SERVE_DEFAULTS } from "../server/defaults.js";
+import { sendGrpcLogsTo } from "../server/grpc-log.js";
 import { createLogger, LOG_LEVELS, type LogLevel } from "../server/logger.js";
 import { serve } from "../server/serve.js";
 import { UsageError } from "./cli-error.js";
@@ -142,6 +143,7 @@ export async function runServe(args: string[]): Promise<number> {
   const level = (values["log-level"] ?? D.logLevel) as LogLevel;
   if (!LOG_LEVELS.includes(level)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(", ")}`);
   const logger = createLogger(level);
+  sendGrpcLogsTo(logger);
   const sqliteSynchronous = values["sqlite-synchronous"] ?? D.sqliteSynchronous;
   if (sqliteSynchronous !== "full" && sqliteSynchronous !== "normal") {
     throw new UsageError("--sqlite-synchronous must be full or normal");

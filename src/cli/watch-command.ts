@@ -10,6 +10,9 @@ import { parseStatusArgument } from "./status-argument.js";
 
 // Errors after which the same watch, resumed from the last revision, can go on.
 const RESUMABLE = new Set([Code.Unavailable, Code.ResourceExhausted, Code.Internal, Code.Unknown, Code.Aborted]);
+// Between attempts: the first retry comes quickly (a server restart), then each waits twice as long.
+const FIRST_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 5_000;
 
 /**
  * Follow a watch for good: print every event, and when the stream breaks (server restart, slow
@@ -23,11 +26,11 @@ export async function followWatch(
   let next = { ...request };
   // The revision everything up to which has been printed (changes) or shown to be irrelevant (progress).
   let seen: bigint | undefined;
-  let backoffMs = 100;
+  let backoffMs = FIRST_BACKOFF_MS;
   for (;;) {
     try {
       for await (const response of client.watchStatus(next, { signal: options.signal })) {
-        backoffMs = 100;
+        backoffMs = FIRST_BACKOFF_MS;
         const event = response.event;
         if (event.case === "change") {
           if (!event.value.initial) seen = event.value.record?.revision ?? seen;
@@ -42,9 +45,12 @@ export async function followWatch(
       if (options.signal?.aborted) return;
       const connectError = ConnectError.from(error);
       if (!RESUMABLE.has(connectError.code)) throw connectError;
-      process.stderr.write(`watch interrupted (${describeError(connectError, options.target)}); resuming\n`);
+      process.stderr.write(
+        `watch interrupted: ${describeError(connectError, options.target)}; ` +
+          `retrying in ${backoffMs / 1000}s (backing off to ${MAX_BACKOFF_MS / 1000}s)\n`,
+      );
       await sleep(backoffMs);
-      backoffMs = Math.min(backoffMs * 2, 5_000);
+      backoffMs = Math.min(backoffMs * 2, MAX_BACKOFF_MS);
       if (seen !== undefined) next = { ...request, includeInitial: false, startRevision: seen + 1n };
     }
   }

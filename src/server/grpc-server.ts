@@ -1,6 +1,5 @@
 import * as grpc from "@grpc/grpc-js";
 import { ReflectionService } from "@grpc/reflection";
-import { HealthImplementation } from "grpc-health-check";
 import { file_google_rpc_error_details } from "../../gen/ts/google/rpc/error_details_pb.js";
 import { file_google_rpc_status } from "../../gen/ts/google/rpc/status_pb.js";
 import { file_grpc_reflection_v1_reflection } from "../../gen/ts/grpc/reflection/v1/reflection_pb.js";
@@ -8,10 +7,12 @@ import { file_grpc_reflection_v1alpha_reflection } from "../../gen/ts/grpc/refle
 import { file_health_v1_health } from "../../gen/ts/health/v1/health_pb.js";
 import { file_pynenc_status_v1_status, StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import type { StatusServiceHandlers } from "../service/status-service.js";
+import { grpcCallLogInterceptor } from "./call-log.js";
 import { SERVE_DEFAULTS } from "./defaults.js";
 import { grpcServiceFromHandlers } from "./grpc-handlers.js";
 import type { Logger } from "./logger.js";
 import { reflectionPackageDefinition } from "./reflection-descriptors.js";
+import { ServingHealth } from "./serving-health.js";
 
 /** Options of the gRPC port. */
 export interface GrpcServerOptions {
@@ -22,7 +23,7 @@ export interface GrpcServerOptions {
 /** The gRPC port: the status service, grpc.health.v1.Health and server reflection (v1 and v1alpha). */
 export interface GrpcServer {
   readonly server: grpc.Server;
-  readonly health: HealthImplementation;
+  readonly health: ServingHealth;
   /** Bind and start; resolves to the bound port. */
   listen(host: string, port: number): Promise<number>;
 }
@@ -40,10 +41,12 @@ export function createGrpcServer(
     // Let long watches live; clients ping, and idle progress marks keep the stream busy.
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 5_000,
+    // At --log-level debug, one line per call; otherwise no interceptor, and nothing to pay per call.
+    interceptors: logger.enabled("debug") ? [grpcCallLogInterceptor(logger)] : [],
   });
   const { definition, implementation } = grpcServiceFromHandlers(StatusService, handlers, logger);
   server.addService(definition, implementation);
-  const health = new HealthImplementation({ "": "NOT_SERVING", [StatusService.typeName]: "NOT_SERVING" });
+  const health = new ServingHealth({ "": "NOT_SERVING", [StatusService.typeName]: "NOT_SERVING" });
   health.addToServer(server);
   // Error details and the standard services are described too, so grpcurl decodes ErrorInfo and
   // calls Health and reflection itself with no proto file.

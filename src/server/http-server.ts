@@ -2,16 +2,26 @@ import * as http from "node:http";
 import type { AddressInfo } from "node:net";
 import { type ConnectRouter, cors as connectCors } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { ServingStatus } from "grpc-health-check";
 import { StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import { ANONYMOUS_PRINCIPAL, serviceImplFromHandlers } from "../service/service-handlers.js";
 import type { StatusServiceHandlers } from "../service/status-service.js";
+import { connectCallLogInterceptor, peerContextValues } from "./call-log.js";
 import { connectErrorInterceptor } from "./connect-error-interceptor.js";
 import { SERVE_DEFAULTS } from "./defaults.js";
+import type { Logger } from "./logger.js";
 
 /** Options of the HTTP port. */
 export interface HttpServerOptions {
   readonly maxMessageBytes?: number;
+  /** At debug level, one line per call. */
+  readonly logger?: Logger;
+  /** What `GET /healthz` answers: 200 with SERVING, else 503 with the status (default SERVING). */
+  readonly servingStatus?: () => ServingStatus;
 }
+
+/** The path of the HTTP health check, for load balancers and probes that do not speak gRPC. */
+export const HEALTHZ_PATH = "/healthz";
 
 /** The HTTP port: Connect (JSON and binary) and gRPC-Web, with CORS for browsers. */
 export interface HttpServer {
@@ -32,6 +42,8 @@ const CORS_HEADERS = {
 /** Create the HTTP server around the same handlers as the gRPC port. */
 export function createHttpServer(handlers: StatusServiceHandlers, options: HttpServerOptions = {}): HttpServer {
   const maxMessageBytes = options.maxMessageBytes ?? SERVE_DEFAULTS.maxMessageBytes;
+  const { logger, servingStatus = () => "SERVING" } = options;
+  const logCalls = logger?.enabled("debug") === true;
   const connectHandler = connectNodeAdapter({
     routes: (router: ConnectRouter) =>
       router.service(
@@ -41,7 +53,9 @@ export function createHttpServer(handlers: StatusServiceHandlers, options: HttpS
           principal: ANONYMOUS_PRINCIPAL,
         })),
       ),
-    interceptors: [connectErrorInterceptor],
+    // The call log is outermost: it sees the codes the error boundary gives.
+    interceptors: logCalls ? [connectCallLogInterceptor(logger!), connectErrorInterceptor] : [connectErrorInterceptor],
+    contextValues: logCalls ? peerContextValues : undefined,
     readMaxBytes: maxMessageBytes,
     writeMaxBytes: maxMessageBytes,
   });
@@ -49,6 +63,12 @@ export function createHttpServer(handlers: StatusServiceHandlers, options: HttpS
     for (const [name, value] of Object.entries(CORS_HEADERS)) response.setHeader(name, value);
     if (request.method === "OPTIONS") {
       response.writeHead(204).end();
+      return;
+    }
+    if (request.url?.split("?")[0] === HEALTHZ_PATH && (request.method === "GET" || request.method === "HEAD")) {
+      const status = servingStatus();
+      response.writeHead(status === "SERVING" ? 200 : 503, { "content-type": "text/plain; charset=utf-8" });
+      response.end(request.method === "GET" ? `${status}\n` : undefined);
       return;
     }
     connectHandler(request, response);

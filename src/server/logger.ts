@@ -5,6 +5,8 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Writes one JSON object per line: `{"time","level","msg",...fields}`. */
 export interface Logger {
+  /** Whether lines at `level` are written: a caller can skip gathering what it would log. */
+  enabled(level: LogLevel): boolean;
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
@@ -23,7 +25,13 @@ export function createLogger(
       if (LOG_LEVELS.indexOf(at) < threshold) return;
       write(`${JSON.stringify({ time: new Date().toISOString(), level: at, msg, ...fields }, errorReplacer)}\n`);
     };
-  return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
+  return {
+    enabled: (at) => LOG_LEVELS.indexOf(at) >= threshold,
+    debug: log("debug"),
+    info: log("info"),
+    warn: log("warn"),
+    error: log("error"),
+  };
 }
 
 function errorReplacer(_key: string, value: unknown): unknown {

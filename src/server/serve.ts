@@ -6,6 +6,7 @@ import { formatAddress, parseListenAddress } from "./address.js";
 import { SERVE_DEFAULTS } from "./defaults.js";
 import { createGrpcServer } from "./grpc-server.js";
 import { createHttpServer } from "./http-server.js";
+import { listenErrorFrom } from "./listen-error.js";
 import type { Logger } from "./logger.js";
 import { startMaintenance } from "./maintenance.js";
 
@@ -77,12 +78,20 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     onInternalError: (error) => logger.error("internal error", { error }),
   });
   const grpcServer = createGrpcServer(handlers, logger, { maxMessageBytes });
-  const httpServer = createHttpServer(handlers, { maxMessageBytes });
+  const httpServer = createHttpServer(handlers, {
+    maxMessageBytes,
+    logger,
+    servingStatus: () => grpcServer.health.statusOf(""),
+  });
   let grpcPort: number;
   let httpPort: number;
   try {
-    grpcPort = await grpcServer.listen(grpcListen.host, grpcListen.port);
-    httpPort = await httpServer.listen(httpListen.host, httpListen.port);
+    grpcPort = await grpcServer.listen(grpcListen.host, grpcListen.port).catch((error: unknown) => {
+      throw listenErrorFrom(error, "the gRPC port", formatAddress(grpcListen.host, grpcListen.port), "--listen");
+    });
+    httpPort = await httpServer.listen(httpListen.host, httpListen.port).catch((error: unknown) => {
+      throw listenErrorFrom(error, "the HTTP port", formatAddress(httpListen.host, httpListen.port), "--http-listen");
+    });
   } catch (error) {
     grpcServer.server.forceShutdown();
     await httpServer.close();

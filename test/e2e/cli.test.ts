@@ -1,11 +1,12 @@
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createStatusClient } from "../../src/client/index.js";
 import { PYNENC_0_3_STATUS_CONFIG, STATUS_CONFIG, stateDiagramDot, stateDiagramMermaid } from "../../src/core/index.js";
+import { killRunning, startCollectedProcess, waitUntil } from "../helpers/child-processes.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 import { freePort, REPO_ROOT, startServerProcess } from "../helpers/server-process.js";
 import { run } from "../helpers/toolchain.js";
@@ -37,6 +38,13 @@ describe("pynenc-status command line", () => {
     const result = await cli(args);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: pynenc-status/);
+  });
+
+  test.each([[["--version"]], [["version"]]])("%j prints package.json's version", async (args) => {
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string };
+    const result = await cli(args);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(`pynenc-status ${version}\n`);
   });
 
   test("render draws the state machine as Mermaid, DOT and SVG, locally or from a server", async () => {
@@ -168,6 +176,43 @@ describe("pynenc-status command line", () => {
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
     expect(result.stderr).toMatch(/cannot reach the server/);
+  });
+
+  test("pointed at the HTTP port, a command says it looks like the wrong port, exit 1", async () => {
+    const result = await cli(["get", "x", "--server", server.server.httpAddress]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain(`the server at ${server.server.httpAddress} does not speak gRPC`);
+    expect(result.stderr).toContain("wrong port");
+  });
+
+  test("watch against a dead address keeps trying, backing off, and says so on stderr", async () => {
+    const children: ChildProcess[] = [];
+    const watcher = startCollectedProcess(
+      process.execPath,
+      [...CLI, "watch", "--server", `127.0.0.1:${await freePort()}`],
+      children,
+    );
+    try {
+      const retries = () => [
+        ...watcher.stderr().matchAll(/^watch interrupted: cannot reach the server .*; retrying in ([\d.]+)s/gm),
+      ];
+      await waitUntil(
+        () => retries().length >= 4,
+        30_000,
+        () => `four retries; stderr: ${watcher.stderr()}`,
+      );
+      expect(watcher.child.exitCode).toBeNull();
+      expect(
+        retries()
+          .map((m) => Number(m[1]))
+          .slice(0, 4),
+      ).toEqual([0.1, 0.2, 0.4, 0.8]);
+      expect(watcher.stdout()).toBe("");
+    } finally {
+      killRunning(children);
+      await watcher.exited;
+    }
   });
 
   test("watch resumes from the last revision it printed when the server restarts, missing nothing", async () => {

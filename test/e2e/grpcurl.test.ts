@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -5,6 +7,7 @@ import { ServerReflection as ReflectionV1 } from "../../gen/ts/grpc/reflection/v
 import { ServerReflection as ReflectionV1alpha } from "../../gen/ts/grpc/reflection/v1alpha/reflection_pb.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
 import { readmeBlock } from "../helpers/readme.js";
+import { REPO_ROOT } from "../helpers/server-process.js";
 import { GRPCURL, run as runCommand, toolAvailable } from "../helpers/toolchain.js";
 
 /** The commands of the README's grpcurl tour, one per line. */
@@ -125,6 +128,25 @@ describe.runIf(toolAvailable(GRPCURL, "grpcurl"))("grpcurl, with no proto file (
       `grpcurl -plaintext -d '{"invocation_id": ""}' 127.0.0.1:50051 pynenc.status.v1.StatusService/Get`,
     );
     expect(result.stderr).toContain("Code: InvalidArgument");
+  });
+
+  test("examples/README's step 2 registers N invocations, from the repository root", async () => {
+    const fresh = await startTestServer({ store: "memory" });
+    try {
+      const block = readmeBlock("register", readFileSync(join(REPO_ROOT, "examples/README.md"), "utf8"));
+      const port = fresh.server.grpcAddress.split(":").at(-1)!;
+      expect(block).toMatch(/^N=200 /);
+      // Verbatim, but for the server's port and a smaller N.
+      const result = await shell(block.replace(/^N=200 /, "N=12 ").replaceAll("GRPC_PORT", port));
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout.trim()).toBe("12");
+      const page = await fresh.grpc.listAvailableForRun({ pageSize: 100 });
+      expect(page.records.map((r) => [r.invocationId, r.taskId])).toEqual(
+        Array.from({ length: 12 }, (_, i) => [`e2e-${String(i + 1).padStart(2, "0")}`, "e2e.task"]),
+      );
+    } finally {
+      await fresh.close();
+    }
   });
 });
 

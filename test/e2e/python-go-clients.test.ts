@@ -2,7 +2,7 @@
 // real sockets: the runners-and-watcher run with a restart, error details, and packaging.
 
 import type { ChildProcess } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { timestampMs } from "@bufbuild/protobuf/wkt";
@@ -12,10 +12,12 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type HistoryEntry, InvocationStatus as S, StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import { STATUS_NAME_PREFIX } from "../../src/service/proto-conversions.js";
 import { jsonLines, killRunning, startCollectedProcess, waitUntil } from "../helpers/child-processes.js";
+import { README } from "../helpers/readme.js";
 import { freePort, REPO_ROOT, type ServerProcess, startServerProcess } from "../helpers/server-process.js";
 import { assertToolchain, goBuild, locateToolchain, run, skipWithoutToolchain } from "../helpers/toolchain.js";
 
 const tools = locateToolchain();
+const VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")) as { version: string }).version;
 const skip = skipWithoutToolchain(tools, "Python and Go clients");
 let dir: string; // made in beforeAll: hooks do not run for a skipped suite, so it could not be removed
 
@@ -43,8 +45,6 @@ function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
   return groups;
 }
-
-/** The complete JSON lines of an output still being written (a read may end mid-line). */
 
 /** The Go enum name, as the watcher prints it. */
 const goName = (status: S) => `${STATUS_NAME_PREFIX}${S[status]}`;
@@ -259,26 +259,46 @@ describe.skipIf(skip)("Python runners and the Go watcher against a real server",
       expect(result.stdout).not.toMatch(/SKIP/);
     });
 
-    test("gen/python installs beside the real pynenc from PyPI in a fresh venv", { timeout: 180_000 }, async () => {
+    test("gen/python builds a wheel and an sdist that install beside the real pynenc in a fresh venv", {
+      timeout: 240_000,
+    }, async () => {
       const client = clientFor(target);
       await client.transition({ invocationId: "pkg-py", status: S.REGISTERED, taskId: "pkg.task" });
-      // Install from a copy: an in-tree build would leave build/ and *.egg-info in gen/python.
-      const source = join(dir, "python-client");
-      cpSync(join(REPO_ROOT, "gen", "python"), source, {
-        recursive: true,
-        filter: (path) => !/(^|\/)(build|__pycache__|[^/]*\.egg-info)$/.test(path),
-      });
-      const venv = join(dir, "venv");
-      const python = join(venv, "bin", "python");
-      const env = { ...process.env, PYTHONPATH: undefined }; // only what the venv has installed
+      const env = { ...process.env, PYTHONPATH: undefined }; // only what each venv has installed
       const check = async (args: string[], timeoutMs = 60_000) => {
         const result = await run(args[0]!, args.slice(1), { env, timeoutMs });
         expect(result.code, `${args.join(" ")}\n${result.stdout}${result.stderr}`).toBe(0);
         return result.stdout.trim();
       };
+      // Build from a copy: building in place would leave build/, dist/ and *.egg-info in gen/python.
+      // python -m build makes the sdist, then the wheel from the unpacked sdist: the sdist is complete.
+      const source = join(dir, "python-client");
+      cpSync(join(REPO_ROOT, "gen", "python"), source, {
+        recursive: true,
+        filter: (path) => !/(^|\/)(build|dist|__pycache__|[^/]*\.egg-info)$/.test(path),
+      });
+      const built = join(dir, "python-dist");
+      await check([tools.python, "-m", "build", "--outdir", built, source], 180_000);
+      const wheel = join(built, `pynenc_status_client-${VERSION}-py3-none-any.whl`);
+      const sdist = join(built, `pynenc_status_client-${VERSION}.tar.gz`);
+      const metadata = await check([tools.python, "-c", WHEEL_METADATA, wheel]);
+      expect(JSON.parse(metadata)).toEqual({
+        name: "pynenc-status-client",
+        version: VERSION,
+        license: "MIT",
+        licenseFiles: ["LICENSE"],
+        requiresPython: ">=3.10",
+        urls: expect.arrayContaining([
+          expect.stringMatching(/^Homepage, https:\/\/github.com\/pynenc\/pynenc-status$/),
+        ]),
+      });
+      expect(await check(["tar", "tzf", sdist])).toMatch(/^pynenc_status_client-[^/]+\/LICENSE$/m);
+
+      const venv = join(dir, "venv");
+      const python = join(venv, "bin", "python");
       await check([tools.python, "-m", "venv", venv]);
       const pip = [python, "-m", "pip", "--disable-pip-version-check"];
-      await check([...pip, "install", "--quiet", source, "pynenc"], 150_000);
+      await check([...pip, "install", "--quiet", wheel, "pynenc"], 150_000);
       await check([python, "-c", "import pynenc, pynenc_status.v1.status_pb2, pynenc_status.v1.status_pb2_grpc"]);
       await check([...pip, "check"]);
       // And the installed client talks to the server.
@@ -292,17 +312,17 @@ describe.skipIf(skip)("Python runners and the Go watcher against a real server",
       expect(await check([python, "-c", get, target])).toBe("INVOCATION_STATUS_REGISTERED pkg.task");
     });
 
-    test("gen/go is usable from another module through a replace directive", { timeout: 120_000 }, async () => {
+    test("gen/go is usable from a clone through the README's replace directive", { timeout: 120_000 }, async () => {
       const client = clientFor(target);
       await client.transition({ invocationId: "pkg-go", status: S.REGISTERED, taskId: "pkg.task" });
-      const module = join(dir, "scratch-go");
-      mkdirSync(module);
-      writeFileSync(
-        join(module, "go.mod"),
-        `module example.com/scratch\n\ngo 1.24.0\n\n` +
-          `require github.com/pynenc/pynenc-status/gen/go v0.0.0\n\n` +
-          `replace github.com/pynenc/pynenc-status/gen/go => ${join(REPO_ROOT, "gen", "go")}\n`,
-      );
+      // As the README lays it out: a clone named pynenc-status beside the user's module.
+      const parent = join(dir, "go-replace");
+      const module = join(parent, "scratch");
+      mkdirSync(module, { recursive: true });
+      symlinkSync(REPO_ROOT, join(parent, "pynenc-status"));
+      const readmeLines = /^require github\.com\/pynenc\/pynenc-status\/gen\/go .*\nreplace .*$/m.exec(README)?.[0];
+      expect(readmeLines).toContain("=> ../pynenc-status/gen/go");
+      writeFileSync(join(module, "go.mod"), `module example.com/scratch\n\ngo 1.24.0\n\n${readmeLines}\n`);
       writeFileSync(join(module, "main.go"), GO_GET_PROGRAM);
       const go = async (...args: string[]) => {
         const result = await run(tools.go, args, { cwd: module });
@@ -328,6 +348,23 @@ function runningEntries(entries: HistoryEntry[]) {
   });
   return attempts;
 }
+
+/** What a built wheel declares, as JSON: `python -c WHEEL_METADATA WHEEL`. */
+const WHEEL_METADATA = `
+import json, sys
+from importlib.metadata import PathDistribution
+from zipfile import Path
+
+meta = PathDistribution(next(p for p in Path(sys.argv[1]).iterdir() if p.name.endswith(".dist-info"))).metadata
+print(json.dumps({
+    "name": meta["Name"],
+    "version": meta["Version"],
+    "license": meta["License-Expression"],
+    "licenseFiles": meta.get_all("License-File"),
+    "requiresPython": meta["Requires-Python"],
+    "urls": meta.get_all("Project-URL"),
+}))
+`;
 
 /** A tiny program that dials a server and calls Get: `scratch HOST:PORT INVOCATION_ID`. */
 const GO_GET_PROGRAM = `package main

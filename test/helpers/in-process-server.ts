@@ -16,8 +16,8 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** Serve `store` (memory unless given) on port 0 for both ports. */
-export async function startTestServer(options: Partial<Omit<ServeOptions, "logger">> = {}): Promise<TestServer> {
+/** Serve `store` (memory unless given) on port 0 for both ports; its log is dropped unless `logger` is given. */
+export async function startTestServer(options: Partial<ServeOptions> = {}): Promise<TestServer> {
   const logs: string[] = [];
   const server = await serve({
     listen: "127.0.0.1:0",

@@ -27,18 +27,21 @@ export interface ServerProcessOptions {
   readonly timeoutMs?: number;
   /** Run the compiled `bin/pynenc-status.js` (dist/, from `npm run build`) instead of the sources through tsx. */
   readonly compiled?: boolean;
+  /** Run this executable (an installed `pynenc-status`) instead of node; nodeFlags and compiled do not apply. */
+  readonly executable?: string;
+  /** The working directory (default: the repository root). */
+  readonly cwd?: string;
 }
 
 /** Start `pynenc-status serve` with these extra flags and wait until both ports accept calls. */
 export async function startServerProcess(flags: string[], options: ServerProcessOptions = {}): Promise<ServerProcess> {
-  const { nodeFlags = [], timeoutMs = 20_000, compiled = false } = options;
+  const { nodeFlags = [], timeoutMs = 20_000, compiled = false, executable, cwd = REPO_ROOT } = options;
   const entry = compiled ? ["bin/pynenc-status.js"] : ["--import", "tsx", "src/cli/main.ts"];
   const child = spawn(
-    process.execPath,
+    executable ?? process.execPath,
     // Recovery is off unless a test asks for it (a later flag wins), so slow machines do not trip it.
     [
-      ...nodeFlags,
-      ...entry,
+      ...(executable === undefined ? [...nodeFlags, ...entry] : []),
       "serve",
       "--listen",
       "127.0.0.1:0",
@@ -50,7 +53,7 @@ export async function startServerProcess(flags: string[], options: ServerProcess
       "3600",
       ...flags,
     ],
-    { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stderr = "";
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));

@@ -38,11 +38,25 @@ function armed(): { promise: Promise<never>; reject: (error: Error) => void } {
   return { promise, reject };
 }
 
+/** Where a Redis URL points, without its credentials: `HOST:PORT/DB`. */
+export function redisAddress(url: string): string {
+  try {
+    const { host, pathname } = new URL(url);
+    return `${host || "127.0.0.1"}${pathname === "/" ? "" : pathname}`;
+  } catch {
+    return "(an unparsable URL)";
+  }
+}
+
 /** Connect to `url`; rejects when Redis cannot be reached. ioredis reconnects by itself later. */
 export async function connectRedis(url: string): Promise<RedisConnection> {
   const client = new Redis(url, OPTIONS);
-  // Failures reach the calls they break (as RedisConnectionLostError or ioredis's own errors).
-  client.on("error", () => {});
+  // Failures reach the calls they break (as RedisConnectionLostError or ioredis's own errors);
+  // the last one says why a first connection failed, which connect() itself does not.
+  let lastError: Error | undefined;
+  client.on("error", (error: Error) => {
+    lastError = error;
+  });
   let lost = armed();
   client.on("close", () => {
     lost.reject(new RedisConnectionLostError(`The connection to Redis at ${url} closed with the call in flight`));
@@ -52,7 +66,8 @@ export async function connectRedis(url: string): Promise<RedisConnection> {
     await client.connect();
   } catch (error) {
     client.disconnect();
-    throw error;
+    const why = lastError?.message ?? (error as Error).message;
+    throw new StoreUnavailableError(`cannot connect to Redis at ${redisAddress(url)}: ${why}`, { cause: error });
   }
   return {
     client,
