@@ -1,4 +1,4 @@
-import { fork, spawn } from "node:child_process";
+import { fork, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,7 +20,9 @@ import { benchStartUp } from "./start-up.js";
 /**
  * `npm run bench [-- FILTER]`: start-up time and idle memory, compiled against tsx; server CPU per
  * call of Transition against a no-op call (the standard health Check) on the same server in the
- * same run (on Redis with 1, 2 and 3 replicas), and a watch fan-out figure. Only cases whose name contains FILTER run. BENCH_SECONDS sets the
+ * same run (on Redis with 1, 2 and 3 replicas), a watch fan-out figure, and a pynenc app through the
+ * plugin against pynenc's built-in SQLite (`npm run bench -- pynenc`). Only cases whose name contains
+ * FILTER run. BENCH_SECONDS sets the
  * measured time per case.
  */
 const filter = process.argv[2] ?? "";
@@ -229,6 +231,23 @@ async function benchWatchFanOut(): Promise<void> {
   await server.stop();
 }
 
+/**
+ * A pynenc app through the plugin against the same app on pynenc's built-in SQLite: tasks finished
+ * per second with a ProcessRunner, and pynenc's integration/combinations suite's wall time
+ * (pynenc-status-orchestrator/bench/pynenc_bench.py, in the Python 3.12 venv of scripts/install-pynenc.sh).
+ */
+async function benchPynenc(): Promise<void> {
+  const install = spawnSync("bash", ["scripts/install-pynenc.sh"], { cwd: REPO_ROOT, encoding: "utf8" });
+  if (install.status !== 0) throw new Error(`scripts/install-pynenc.sh failed:\n${install.stderr}`);
+  const python = install.stdout.trim().split("\n").at(-1)!;
+  const child = spawn(python, ["pynenc-status-orchestrator/bench/pynenc_bench.py"], {
+    cwd: REPO_ROOT,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+  const [code] = (await once(child, "exit")) as [number | null];
+  if (code !== 0) throw new Error(`the pynenc bench exited with ${code}`);
+}
+
 buildLoadgen();
 console.log(`pynenc-status bench: ${SECONDS}s per case, node ${process.version}, ${new Date().toISOString()}`);
 try {
@@ -249,6 +268,7 @@ try {
   if ("recovery".includes(filter)) await benchRecoveryScan(join(dir, "recovery.db"));
   if ("watch".includes(filter)) await benchWatchFanOut();
   if ("redis".includes(filter)) await benchRedis();
+  if ("pynenc".includes(filter)) await benchPynenc();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

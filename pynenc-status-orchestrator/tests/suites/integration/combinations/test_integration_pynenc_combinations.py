@@ -1,0 +1,1 @@
+from pynenc_tests.integration.combinations.all_tests import *

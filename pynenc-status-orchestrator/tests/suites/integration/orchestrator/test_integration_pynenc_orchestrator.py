@@ -1,0 +1,1 @@
+from pynenc_tests.integration.orchestrator.all_tests import *

@@ -1,0 +1,1 @@
+from pynenc_tests.unit.app.all_tests import *

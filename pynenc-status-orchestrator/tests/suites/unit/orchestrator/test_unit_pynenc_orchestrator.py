@@ -1,0 +1,1 @@
+from pynenc_tests.unit.orchestrator.all_tests import *
