@@ -14,22 +14,23 @@ import {
   runLoadgen,
   sumResults,
 } from "./loadgen.js";
+import { benchCountWatchers, benchScrape } from "./observability.js";
 import { benchRecoveryScan } from "./recovery-scan.js";
 import { benchStartUp } from "./start-up.js";
 
 /**
  * `npm run bench [-- FILTER]`: start-up time and idle memory, compiled against tsx; server CPU per
  * call of Transition against a no-op call (the standard health Check) on the same server in the
- * same run (on Redis with 1, 2 and 3 replicas), a watch fan-out figure, and a pynenc app through the
- * plugin against pynenc's built-in SQLite (`npm run bench -- pynenc`). Only cases whose name contains
- * FILTER run. BENCH_SECONDS sets the
+ * same run (on Redis with 1, 2 and 3 replicas), watch fan-out figures, what the observability costs
+ * (a /metrics scrape at 100k invocations, 50 open WatchCounts streams against the Transition path),
+ * and a pynenc app through the plugin against pynenc's built-in SQLite (`npm run bench -- pynenc`).
+ * Only cases whose name contains FILTER run. BENCH_SECONDS sets the
  * measured time per case.
  */
 const filter = process.argv[2] ?? "";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 9);
 const ROUNDS = 6;
 const IN_FLIGHT = [1, 16, 64];
-const WATCHERS = 100;
 const dir = mkdtempSync(join(tmpdir(), "pynenc-status-bench-"));
 
 function cpuMicros(r: LoadResult): number {
@@ -196,8 +197,15 @@ async function benchClaims(): Promise<void> {
   }
 }
 
-async function benchWatchFanOut(): Promise<void> {
-  const server = await startServerProcess(["--store", `sqlite:${join(dir, "fanout.db")}`, "--log-level", "warn"]);
+/** Server CPU per change delivered to `count` raw WatchStatus watchers on every change. */
+async function benchWatchFanOut(count: number): Promise<void> {
+  const WATCHERS = count;
+  const server = await startServerProcess([
+    "--store",
+    `sqlite:${join(dir, `fanout-${count}.db`)}`,
+    "--log-level",
+    "warn",
+  ]);
   const pid = server.child.pid!;
   const watchers = fork(new URL("./watchers.ts", import.meta.url), [server.grpcAddress, String(WATCHERS)], {
     execArgv: ["--import", "tsx"],
@@ -266,7 +274,12 @@ try {
   }
   if ("claim".includes(filter)) await benchClaims();
   if ("recovery".includes(filter)) await benchRecoveryScan(join(dir, "recovery.db"));
-  if ("watch".includes(filter)) await benchWatchFanOut();
+  if ("watch".includes(filter)) {
+    await benchWatchFanOut(100);
+    await benchWatchFanOut(50);
+  }
+  if ("scrape".includes(filter)) await benchScrape(dir);
+  if ("counts".includes(filter)) await benchCountWatchers(dir, SECONDS, ROUNDS);
   if ("redis".includes(filter)) await benchRedis();
   if ("pynenc".includes(filter)) await benchPynenc();
 } finally {

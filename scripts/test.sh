@@ -7,6 +7,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 bash scripts/install-tools.sh
 npx --no-install tsc -p .
+npx --no-install tsc -p src/dashboard
 # Formatting and lint (biome): a new violation fails the run; `npm run format` fixes most.
 npx --no-install biome ci --error-on-warnings .
 # The Python examples: ruff (pinned in requirements-tools.txt; ruff.toml). The Go programs: gofmt, go vet.

@@ -6,7 +6,8 @@ import { REPO_ROOT } from "./helpers/server-process.js";
 // The layers of src/ and what each may import besides itself. The server's layers point one way,
 // cli -> server -> service -> store -> core; the client (src/client, published as
 // `pynenc-status/client`) stands beside them on the generated code alone, and only the command
-// line uses it. `index` is the package root (src/index.ts), which re-exports the server's layers.
+// line uses it. The dashboard (src/dashboard, bundled for browsers) talks to the server only
+// through that client. `index` is the package root (src/index.ts), which re-exports the server's layers.
 const ALLOWED: Record<string, readonly string[]> = {
   index: ["server", "service", "store", "core"],
   cli: ["client", "server", "service", "store", "core"],
@@ -14,6 +15,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   service: ["store", "core"],
   store: ["core"],
   client: [],
+  dashboard: ["client"],
   core: [],
 };
 // Layers that may import generated code (gen/ts): every one but the core, which imports nothing of ours.

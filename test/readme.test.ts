@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { SERVE_FLAG_DEFAULTS, SERVE_HELP } from "../src/cli/serve-command.js";
 import { STATE_MACHINE_PROFILES, stateDiagramMermaid } from "../src/core/index.js";
+import { createServerMetrics } from "../src/server/server-metrics.js";
 import { README } from "./helpers/readme.js";
 import { REPO_ROOT } from "./helpers/server-process.js";
 
@@ -25,6 +26,16 @@ describe("README", () => {
       expect(match?.[1]).toBe(stateDiagramMermaid(config));
     },
   );
+
+  test("documents every metric the server exports (Node's default ones as a group)", () => {
+    const names = createServerMetrics()
+      .registry.getMetricsAsArray()
+      .map((metric) => metric.name)
+      .filter((name) => !name.startsWith("process_") && !name.startsWith("nodejs_"));
+    expect(names.length).toBeGreaterThan(10);
+    for (const name of names) expect(readme, name).toMatch(new RegExp(`^\\| \`${name}\` \\|`, "m"));
+    expect(readme).toContain("| `process_*`, `nodejs_*` |");
+  });
 
   test("documents every flag of serve", () => {
     const flags = [...SERVE_HELP.matchAll(/^ {2}(--[a-z-]+)/gm)].map((m) => m[1]!);

@@ -107,7 +107,7 @@ function serveUnary(
     callback(toServiceError(error, logger));
     return;
   }
-  handler(request, { signal: NEVER_ABORTED, principal: ANONYMOUS_PRINCIPAL }).then(
+  handler(request, { signal: NEVER_ABORTED, principal: ANONYMOUS_PRINCIPAL, protocol: "grpc" }).then(
     (response) => callback(null, response),
     (error: unknown) => callback(toServiceError(error, logger)),
   );
@@ -133,7 +133,8 @@ async function serveStream(
     });
   try {
     const request = decodeRequest(method.input, call.request);
-    for await (const message of handler(request, { signal: controller.signal, principal: ANONYMOUS_PRINCIPAL })) {
+    const context = { signal: controller.signal, principal: ANONYMOUS_PRINCIPAL, protocol: "grpc" } as const;
+    for await (const message of handler(request, context)) {
       if (controller.signal.aborted) break;
       if (!call.write(message)) await drained();
     }

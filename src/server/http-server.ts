@@ -9,6 +9,7 @@ import type { StatusServiceHandlers } from "../service/status-service.js";
 import { connectCallLogInterceptor, peerContextValues } from "./call-log.js";
 import { connectErrorInterceptor } from "./connect-error-interceptor.js";
 import { SERVE_DEFAULTS } from "./defaults.js";
+import type { HttpPages } from "./http-pages.js";
 import type { Logger } from "./logger.js";
 
 /** Options of the HTTP port. */
@@ -18,12 +19,14 @@ export interface HttpServerOptions {
   readonly logger?: Logger;
   /** What `GET /healthz` answers: 200 with SERVING, else 503 with the status (default SERVING). */
   readonly servingStatus?: () => ServingStatus;
+  /** A step before Connect that answers the requests that are not RPCs (/metrics, the dashboard). */
+  readonly pages?: HttpPages;
 }
 
 /** The path of the HTTP health check, for load balancers and probes that do not speak gRPC. */
 export const HEALTHZ_PATH = "/healthz";
 
-/** The HTTP port: Connect (JSON and binary) and gRPC-Web, with CORS for browsers. */
+/** The HTTP port: Connect (JSON and binary) and gRPC-Web, with CORS for browsers, after its pages. */
 export interface HttpServer {
   readonly server: http.Server;
   listen(host: string, port: number): Promise<number>;
@@ -51,6 +54,8 @@ export function createHttpServer(handlers: StatusServiceHandlers, options: HttpS
         serviceImplFromHandlers(StatusService, handlers, (context) => ({
           signal: context.signal,
           principal: ANONYMOUS_PRINCIPAL,
+          protocol:
+            context.protocolName === "grpc-web" ? "grpc-web" : context.protocolName === "grpc" ? "grpc" : "connect",
         })),
       ),
     // The call log is outermost: it sees the codes the error boundary gives.
@@ -71,6 +76,7 @@ export function createHttpServer(handlers: StatusServiceHandlers, options: HttpS
       response.end(request.method === "GET" ? `${status}\n` : undefined);
       return;
     }
+    if (options.pages?.(request, response)) return;
     connectHandler(request, response);
   });
   return {

@@ -5,10 +5,14 @@ import { openStore, type RecoveryPolicy, type RetentionPolicy, type StatusStore 
 import { formatAddress, parseListenAddress } from "./address.js";
 import { SERVE_DEFAULTS } from "./defaults.js";
 import { createGrpcServer } from "./grpc-server.js";
+import { createHttpPages } from "./http-pages.js";
 import { createHttpServer } from "./http-server.js";
+import { instrumentHandlers } from "./instrument-handlers.js";
+import { instrumentStore } from "./instrumented-store.js";
 import { listenErrorFrom } from "./listen-error.js";
 import type { Logger } from "./logger.js";
 import { startMaintenance } from "./maintenance.js";
+import { createServerMetrics, type ServerMetrics } from "./server-metrics.js";
 
 /** Options of a running server (the flags of `pynenc-status serve`); each defaults to SERVE_DEFAULTS. */
 export interface ServeOptions {
@@ -43,13 +47,17 @@ export interface ServeOptions {
   readonly retention?: RetentionPolicy;
   /** How often recovery and retention run. */
   readonly maintenanceIntervalMs?: number;
+  /** Where the built dashboard is (default: dist/dashboard of this package). */
+  readonly dashboardDir?: string;
 }
 
 /** A server that is accepting calls on both ports. */
 export interface RunningServer {
   readonly grpcAddress: string;
   readonly httpAddress: string;
+  /** The store, as the server uses it (counted in the metrics). */
   readonly store: StatusStore;
+  readonly metrics: ServerMetrics;
   /** Stop cleanly: NOT_SERVING, no new calls, watches end with UNAVAILABLE, the store closed. */
   close(): Promise<void>;
 }
@@ -62,13 +70,17 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const maxMessageBytes = options.maxMessageBytes ?? SERVE_DEFAULTS.maxMessageBytes;
   const recovery = options.recovery ?? SERVE_DEFAULTS.recovery;
   const config = options.config ?? STATE_MACHINE_PROFILES.get(SERVE_DEFAULTS.stateMachine)!;
-  const store = await openStore(options.store ?? SERVE_DEFAULTS.store, {
+  const metrics = createServerMetrics();
+  const openedStore = await openStore(options.store ?? SERVE_DEFAULTS.store, {
     redisPrefix: options.redisPrefix ?? SERVE_DEFAULTS.redisPrefix,
     sqliteSynchronous: options.sqliteSynchronous ?? SERVE_DEFAULTS.sqliteSynchronous,
     config,
+    observer: metrics.storeObserver,
   });
+  const store = instrumentStore(openedStore, metrics);
+  metrics.bindStore(store);
   const shutdown = new AbortController();
-  const handlers = createStatusService({
+  const service = createStatusService({
     store,
     shutdownSignal: shutdown.signal,
     watchBufferLimit: options.watchBufferLimit ?? SERVE_DEFAULTS.watchBufferLimit,
@@ -77,11 +89,17 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     allowPurge: options.allowPurge ?? SERVE_DEFAULTS.allowPurge,
     onInternalError: (error) => logger.error("internal error", { error }),
   });
+  const handlers = instrumentHandlers(StatusService, service, metrics);
   const grpcServer = createGrpcServer(handlers, logger, { maxMessageBytes });
+  const pages = createHttpPages({
+    metrics: { contentType: metrics.registry.contentType, scrape: metrics.scrape },
+    dashboardDir: options.dashboardDir,
+  });
   const httpServer = createHttpServer(handlers, {
     maxMessageBytes,
     logger,
     servingStatus: () => grpcServer.health.statusOf(""),
+    pages,
   });
   let grpcPort: number;
   let httpPort: number;
@@ -116,6 +134,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     grpcAddress,
     httpAddress,
     store,
+    metrics,
     close() {
       closing ??= (async () => {
         for (const service of ["", StatusService.typeName]) grpcServer.health.setStatus(service, "NOT_SERVING");

@@ -15,7 +15,12 @@ export interface RpcContext {
   readonly signal: AbortSignal;
   /** Who calls, stored with every change it makes; ANONYMOUS_PRINCIPAL without authentication. */
   readonly principal: string;
+  /** The wire protocol the call came in on (for metrics; the handlers do not depend on it). */
+  readonly protocol?: RpcProtocol;
 }
+
+/** The protocols the server speaks: gRPC on the gRPC port; Connect and gRPC-Web on the HTTP port. */
+export type RpcProtocol = "grpc" | "connect" | "grpc-web";
 
 /** The principal of a call when the server authenticates nobody. */
 export const ANONYMOUS_PRINCIPAL = "";

@@ -161,6 +161,9 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): StatusStore
       const counts = taskId === undefined ? state?.counts : state?.taskCounts.get(taskId);
       return { counts: new Map(config.statuses.map((s) => [s, counts?.get(s) ?? 0])), revision };
     },
+    async listNamespaces() {
+      return [...spaces].flatMap(([namespace, state]) => (state.records.size > 0 ? [namespace] : [])).sort();
+    },
     async listAvailableForRun({ namespace, afterRevision, limit, taskId }) {
       return { records: availablePage(namespace, afterRevision, limit, taskId), revision };
     },

@@ -4,7 +4,7 @@ import type { StatusConfiguration } from "../core/index.js";
 import { createMemoryStore } from "./memory-store.js";
 import { createRedisStore } from "./redis/redis-store.js";
 import { createSqliteStore } from "./sqlite-store.js";
-import type { StatusStore } from "./store.js";
+import type { StatusStore, StoreObserver } from "./store.js";
 
 /** A `--store` value that names no backend. */
 export class StoreSpecError extends Error {
@@ -63,22 +63,24 @@ export interface OpenStoreOptions {
   readonly redisPrefix: string;
   /** When the SQLite backend answers: once on disk (`full`) or once in the WAL (`normal`). */
   readonly sqliteSynchronous?: "full" | "normal";
+  /** Told how the backend's commits go (the server's metrics). */
+  readonly observer?: StoreObserver;
 }
 
 /** Open the store a `--store` value names: `memory`, `sqlite:PATH` or `redis://HOST:PORT/DB`. */
 export async function openStore(spec: string, options: OpenStoreOptions): Promise<StatusStore> {
-  const { config } = options;
-  if (spec === "memory") return createMemoryStore({ config });
+  const { config, observer } = options;
+  if (spec === "memory") return createMemoryStore({ config, observer });
   if (spec.startsWith("sqlite:") && spec.length > "sqlite:".length) {
     const path = spec.slice("sqlite:".length);
     try {
-      return createSqliteStore(path, { synchronous: options.sqliteSynchronous, config });
+      return createSqliteStore(path, { synchronous: options.sqliteSynchronous, config, observer });
     } catch (error) {
       throw sqliteOpenError(path, error);
     }
   }
   if (spec.startsWith("redis://") || spec.startsWith("rediss://")) {
-    return createRedisStore(spec, { prefix: options.redisPrefix, config });
+    return createRedisStore(spec, { prefix: options.redisPrefix, config, observer });
   }
   throw new StoreSpecError(`Unknown store ${JSON.stringify(spec)}: use memory, sqlite:PATH or redis://HOST:PORT/DB`);
 }

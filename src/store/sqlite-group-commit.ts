@@ -47,6 +47,8 @@ export interface SqliteGroupCommitOptions {
   readonly revision: number;
   /** Called with every committed change, in revision order, before its operation's call resolves. */
   readonly publish: (change: StoredChange) => void;
+  /** Told of every group that committed: how many operations it held and how long it took (s). */
+  readonly onCommitted?: (operations: number, seconds: number) => void;
 }
 
 /** Operations that run one after another, each group committed in one SQLite transaction. */
@@ -124,12 +126,14 @@ export function createSqliteGroupCommit(db: Database.Database, options: SqliteGr
     const group = queue;
     queue = [];
     let result: ReturnType<typeof runGroup>;
+    const started = performance.now();
     try {
       result = runGroup(group);
     } catch (error) {
       for (const queued of group) queued.reject(error);
       return;
     }
+    options.onCommitted?.(group.length, (performance.now() - started) / 1000);
     committed = result.revision;
     for (const outcome of result.outcomes) {
       if (!("error" in outcome)) for (const action of outcome.actions) action();

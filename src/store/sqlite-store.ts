@@ -87,6 +87,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   const groupCommit = createSqliteGroupCommit(db, {
     revision: Math.max(sql.maxRevision.get()?.revision ?? 0, sql.selectMeta.get("revision")?.value ?? 0),
     publish: feed.publish,
+    onCommitted: options.observer?.groupCommitted?.bind(options.observer),
   });
   const enqueue = groupCommit.enqueue;
   let lastNowMs = Math.max(sql.latestTime.get()?.ms ?? 0, sql.selectMeta.get("clock")?.value ?? 0);
@@ -211,6 +212,9 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     },
     async countInvocations(namespace, taskId) {
       return { counts: counts.of(namespace, taskId), revision: groupCommit.revision() };
+    },
+    async listNamespaces() {
+      return counts.namespaceNames();
     },
     async listAvailableForRun({ namespace, afterRevision, limit, taskId }) {
       return { records: availablePage(namespace, afterRevision, limit, taskId), revision: groupCommit.revision() };

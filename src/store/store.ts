@@ -225,6 +225,14 @@ export interface StoreOptions {
   readonly now?: () => Date;
   /** The state machine (the profile) the store enforces; pinned in a persistent store. */
   readonly config?: StatusConfiguration;
+  /** Told how the backend's commits go (the server's metrics); each backend reports what it has. */
+  readonly observer?: StoreObserver;
+}
+
+/** What a backend reports of its own work, for metrics. Every method is optional. */
+export interface StoreObserver {
+  /** A SQLite group commit finished: how many operations it held and how long it took, in seconds. */
+  groupCommitted?(operations: number, seconds: number): void;
 }
 
 /**
@@ -251,6 +259,8 @@ export interface StatusStore {
   listInvocations(query: InvocationQuery): Promise<RecordsAtRevision>;
   /** The count of invocations per status, of a namespace or of one of its tasks; kept, not recounted. */
   countInvocations(namespace: string, taskId?: string): Promise<CountsAtRevision>;
+  /** The namespaces that hold at least one invocation, sorted; read from what the store keeps, never a scan. */
+  listNamespaces(): Promise<string[]>;
   /** Available-for-run records, oldest first (by revision). */
   listAvailableForRun(query: AvailablePageQuery): Promise<RecordsAtRevision>;
   /** Up to `limit` changes (every namespace) with revision >= fromRevision, oldest first; throws RevisionCompactedError. */

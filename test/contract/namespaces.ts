@@ -133,5 +133,22 @@ export function describeNamespaceContract(context: ContractContext): void {
       expect(again.record.revision).toBe(revision + 1);
       expect(await store().purgeNamespace("never-used")).toEqual({ invocationsPurged: 0, runnersPurged: 0 });
     });
+
+    test("the namespaces listed are those holding invocations, sorted; purged or emptied ones leave the list", async () => {
+      expect(await store().listNamespaces()).toEqual([]);
+      await store().heartbeat(heartbeat("r1", { namespace: "runners-only" }));
+      for (const namespace of [OTHER, NS, APP, "a:1\u0000"]) {
+        await store().transition(command("x", S.REGISTERED, null, { namespace }));
+      }
+      await startRunning(store(), "y", "r1", APP);
+      expect(await store().listNamespaces()).toEqual([NS, "a:1\u0000", APP, OTHER]);
+      await store().purgeNamespace(APP);
+      expect(await store().listNamespaces()).toEqual([NS, "a:1\u0000", OTHER]);
+      // An invocation that is final and old enough is forgotten by retention: its namespace with it.
+      await store().transition(command("x", S.CONCURRENCY_CONTROLLED_FINAL, null, { namespace: OTHER }));
+      context.advance(60_000);
+      await store().compact({ purgeFinalAfterMs: 30_000 });
+      expect(await store().listNamespaces()).toEqual([NS, "a:1\u0000"]);
+    });
   });
 }

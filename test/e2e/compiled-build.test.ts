@@ -70,6 +70,14 @@ describe("the compiled build (dist/, bin/pynenc-status.js)", () => {
         const client = createClient(StatusService, createGrpcTransport({ baseUrl: `http://${server.grpcAddress}` }));
         const registered = await client.transition({ invocationId: "compiled-1", status: S.REGISTERED });
         expect(registered.record).toMatchObject({ invocationId: "compiled-1", status: S.REGISTERED, revision: 1n });
+        // The HTTP port serves the dashboard bundled into dist/dashboard, and the metrics.
+        const page = await fetch(`http://${server.httpAddress}/`);
+        expect(page.headers.get("content-type")).toContain("text/html");
+        expect(await page.text()).toContain('src="dashboard.js"');
+        expect((await fetch(`http://${server.httpAddress}/dashboard.js`)).status).toBe(200);
+        expect(await (await fetch(`http://${server.httpAddress}/metrics`)).text()).toContain(
+          'pynenc_status_transitions_total{from="none",to="registered"} 1',
+        );
       } finally {
         expect(await server.stop()).toBe(0);
       }

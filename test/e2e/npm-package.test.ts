@@ -74,10 +74,10 @@ afterAll(async () => {
 });
 
 describe("npm pack", () => {
-  test("holds only what a user needs: dist, bin, proto, README, LICENSE, CHANGELOG, package.json", () => {
+  test("holds only what a user needs: dist (the dashboard's bundle too), bin, proto, README, LICENSE, CHANGELOG, package.json", () => {
     console.info(`npm pack: ${packed.length} files`);
     const allowed =
-      /^(dist\/.+\.(js|d\.ts|lua)|bin\/pynenc-status\.js|proto\/.+\.proto|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/;
+      /^(dist\/.+\.(js|d\.ts|lua)|dist\/dashboard\/(index\.html|dashboard\.css|dashboard\.js\.LEGAL\.txt)|bin\/pynenc-status\.js|proto\/.+\.proto|README\.md|LICENSE|CHANGELOG\.md|package\.json)$/;
     expect(packed.filter((path) => !allowed.test(path))).toEqual([]);
     for (const path of [
       "bin/pynenc-status.js",
@@ -86,6 +86,8 @@ describe("npm pack", () => {
       "dist/src/client/browser.js",
       "dist/src/store/redis/transition.lua",
       "dist/src/store/redis/include/store.lua",
+      "dist/dashboard/index.html",
+      "dist/dashboard/dashboard.js",
       "proto/pynenc/status/v1/status.proto",
       "CHANGELOG.md",
       "LICENSE",

@@ -232,6 +232,9 @@ export async function createRedisStore(url: string, options: RedisStoreOptions):
       for (let i = 0; i + 1 < flat.length; i += 2) stored.set(flat[i]!, Number(flat[i + 1]));
       return { counts: new Map(config.statuses.map((s) => [s, stored.get(s) ?? 0])), revision };
     },
+    async listNamespaces() {
+      return (await send(client.smembers(keys.namespaces))).sort();
+    },
     async listAvailableForRun({ namespace, afterRevision, limit, taskId }) {
       return recordsFromReply(namespace, await run("list-available", namespace, afterRevision, limit, taskId));
     },

@@ -61,6 +61,11 @@ export class StatusCounts {
     return total;
   }
 
+  /** The namespaces with at least one invocation, sorted. */
+  namespaceNames(): string[] {
+    return [...this.namespaces.keys()].sort();
+  }
+
   /** The namespaces with at least one invocation in one of these statuses. */
   namespacesWith(statuses: Iterable<InvocationStatus>): string[] {
     const wanted = [...statuses];
