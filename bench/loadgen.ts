@@ -1,5 +1,7 @@
 import { execFile, execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 
@@ -22,11 +24,14 @@ export interface LoadResult {
 }
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
-const BINARY = `${REPO}.tools/bin/pynenc-status-loadgen`;
+// Per bench process: .tools/bin is shared by every checkout of the machine, and another
+// checkout's bench may build its own load generator there at the same moment.
+const BINARY = join(tmpdir(), `pynenc-status-loadgen-${process.pid}`);
 
-/** Build the Go load generator (bench/loadgen) into .tools/bin. */
+/** Build the Go load generator (bench/loadgen) into a file of this bench run. */
 export function buildLoadgen(): void {
   execFileSync("go", ["build", "-o", BINARY, "."], { cwd: `${REPO}bench/loadgen`, stdio: "inherit" });
+  process.once("exit", () => rmSync(BINARY, { force: true }));
 }
 
 /** Options of one load generator run. */
@@ -39,6 +44,10 @@ export interface LoadgenRun {
   readonly inFlight: number;
   readonly seconds: number;
   readonly prefix: string;
+  /** TLS: the CA file that signed the server's certificate. */
+  readonly tlsCa?: string;
+  /** Sent as `authorization: Bearer TOKEN` on every call. */
+  readonly token?: string;
 }
 
 /** Run the Go load generator once (on one core) while measuring the server's CPU (summed over replicas). */
@@ -61,6 +70,8 @@ export async function runLoadgen(serverPids: number | readonly number[], run: Lo
       run.prefix,
       "-batch",
       String(run.batch ?? 10),
+      ...(run.tlsCa === undefined ? [] : ["-tls-ca", run.tlsCa]),
+      ...(run.token === undefined ? [] : ["-token", run.token]),
     ],
     // One core for the load, the other for the server.
     { env: { ...process.env, GOMAXPROCS: "1" } },

@@ -1,11 +1,13 @@
 import { fork, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { startRedisServer } from "../test/helpers/redis-server.js";
 import { REPO_ROOT, startServerProcess } from "../test/helpers/server-process.js";
+import { makeTestCertificates } from "../test/helpers/test-certificates.js";
 import {
   buildLoadgen,
   type LoadgenRun,
@@ -197,6 +199,65 @@ async function benchClaims(): Promise<void> {
   }
 }
 
+/**
+ * What TLS and authentication cost: Transition at 16 in flight on three memory-store servers
+ * (plaintext, TLS, TLS with a bearer token checked on every call), in alternating slices.
+ */
+async function benchSecurity(): Promise<void> {
+  const certDir = join(dir, "certs");
+  mkdirSync(certDir);
+  const certs = makeTestCertificates(certDir);
+  const token = "bench-token-0123456789abcdef";
+  const principals = join(dir, "principals.json");
+  const principal = { name: "bench", roles: ["producer", "runner"], runner_ids: ["bench-runner"] };
+  const tokenSha256 = createHash("sha256").update(token).digest("hex");
+  writeFileSync(principals, JSON.stringify({ principals: [{ ...principal, token_sha256: tokenSha256 }] }));
+  const tls = ["--tls-cert", certs.serverCertFile, "--tls-key", certs.serverKeyFile];
+  const cases = [
+    { name: "Transition, plaintext", flags: [] as string[], run: {} },
+    { name: "Transition over TLS", flags: tls, run: { tlsCa: certs.caFile } },
+    {
+      name: "Transition over TLS with token auth",
+      flags: [...tls, "--auth-principals", principals],
+      run: { tlsCa: certs.caFile, token },
+    },
+  ];
+  const servers = await Promise.all(
+    cases.map((c) =>
+      startServerProcess(["--store", "memory", "--log-level", "warn", ...c.flags], { timeoutMs: 60_000 }),
+    ),
+  );
+  const inFlight = 16;
+  const results: LoadResult[][] = cases.map(() => []);
+  for (const [i, c] of cases.entries()) {
+    const target = servers[i]!.grpcAddress;
+    await runLoadgen(servers[i]!.child.pid!, {
+      target,
+      method: "transition",
+      inFlight,
+      seconds: 1,
+      prefix: "warm",
+      ...c.run,
+    });
+  }
+  // Each round starts with another server, so whatever the machine does meanwhile falls on all alike.
+  for (let round = 0; round < 2 * ROUNDS; round++) {
+    for (let k = 0; k < cases.length; k++) {
+      const i = (round + k) % cases.length;
+      const run = { target: servers[i]!.grpcAddress, method: "transition" as const, inFlight, ...cases[i]!.run };
+      const seconds = SECONDS / (2 * ROUNDS);
+      results[i]!.push(await runLoadgen(servers[i]!.child.pid!, { ...run, seconds, prefix: `s${round}` }));
+    }
+  }
+  await Promise.all(servers.map((s) => s.stop()));
+  const [plain, overTls, withAuth] = results.map(sumResults) as [LoadResult, LoadResult, LoadResult];
+  console.log(`\n### TLS and authentication (memory store, Transition, ${inFlight} in flight)\n`);
+  console.log("| case | calls/s | server CPU µs/call | ratio | errors |\n|---|---|---|---|---|");
+  console.log(row("Transition, plaintext", plain));
+  console.log(row("Transition over TLS ÷ plaintext", overTls, plain));
+  console.log(row("Transition with token auth over TLS ÷ Transition over TLS without auth", withAuth, overTls));
+}
+
 /** Server CPU per change delivered to `count` raw WatchStatus watchers on every change. */
 async function benchWatchFanOut(count: number): Promise<void> {
   const WATCHERS = count;
@@ -280,6 +341,7 @@ try {
   }
   if ("scrape".includes(filter)) await benchScrape(dir);
   if ("counts".includes(filter)) await benchCountWatchers(dir, SECONDS, ROUNDS);
+  if ("tls auth".includes(filter)) await benchSecurity();
   if ("redis".includes(filter)) await benchRedis();
   if ("pynenc".includes(filter)) await benchPynenc();
 } finally {

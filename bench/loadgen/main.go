@@ -16,7 +16,6 @@ import (
 
 	statusv1 "github.com/pynenc/pynenc-status/gen/go/pynenc/status/v1"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
@@ -47,13 +46,22 @@ func main() {
 	prefix := flag.String("prefix", "bench", "invocation id prefix (unique per run)")
 	connections := flag.Int("connections", 1, "HTTP/2 connections to spread calls over")
 	batch := flag.Int("batch", 10, "max_count of each ClaimAvailable (claim)")
+	tlsCA := flag.String("tls-ca", "", "speak TLS, trusting the server certificate this PEM CA signed")
+	tlsCert := flag.String("tls-cert", "", "client certificate for mutual TLS (PEM; with -tls-key)")
+	tlsKey := flag.String("tls-key", "", "the client certificate's private key (PEM)")
+	token := flag.String("token", "", "send authorization: Bearer TOKEN with every call (TLS only)")
 	flag.Parse()
+	dial, err := dialOptions(*tlsCA, *tlsCert, *tlsKey, *token)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 
 	targets := strings.Split(*target, ",")
 	conns := make([]*grpc.ClientConn, 0, len(targets)**connections)
 	for i := 0; i < *connections; i++ {
 		for _, t := range targets {
-			conn, err := grpc.NewClient(t, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			conn, err := grpc.NewClient(t, dial...)
 			if err != nil {
 				fmt.Fprintln(os.Stderr, err)
 				os.Exit(1)

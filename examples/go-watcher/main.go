@@ -5,10 +5,13 @@
 // from the last revision it has seen + 1, so it misses nothing and repeats nothing.
 //
 //	go run . --target 127.0.0.1:50051 [--start-revision N] [--exit-after-idle S] [--progress]
+//	         [--tls-ca FILE [--tls-cert FILE --tls-key FILE]] [--token TOKEN]
 package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,6 +23,7 @@ import (
 	statusv1 "github.com/pynenc/pynenc-status/gen/go/pynenc/status/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 )
@@ -31,6 +35,50 @@ type changeLine struct {
 	Status         string  `json:"status"`
 	PreviousStatus string  `json:"previous_status"`
 	RunnerID       *string `json:"runner_id"`
+	Principal      string  `json:"principal"`
+}
+
+// bearerToken sends `authorization: Bearer TOKEN` with every call, over TLS only.
+type bearerToken string
+
+func (t bearerToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(t)}, nil
+}
+
+func (bearerToken) RequireTransportSecurity() bool { return true }
+
+// dialOptions are plaintext, or TLS (with a client certificate for mutual TLS) from PEM files,
+// plus the bearer token when there is one.
+func dialOptions(caFile, certFile, keyFile, token string) ([]grpc.DialOption, error) {
+	if caFile == "" && certFile == "" {
+		if token != "" {
+			return nil, errors.New("--token needs TLS (--tls-ca): tokens are only sent over TLS")
+		}
+		return []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, nil
+	}
+	config := &tls.Config{MinVersion: tls.VersionTLS12}
+	if caFile != "" {
+		ca, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, err
+		}
+		config.RootCAs = x509.NewCertPool()
+		if !config.RootCAs.AppendCertsFromPEM(ca) {
+			return nil, fmt.Errorf("--tls-ca %s: no PEM certificate", caFile)
+		}
+	}
+	if certFile != "" || keyFile != "" {
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, err
+		}
+		config.Certificates = []tls.Certificate{pair}
+	}
+	options := []grpc.DialOption{grpc.WithTransportCredentials(credentials.NewTLS(config))}
+	if token != "" {
+		options = append(options, grpc.WithPerRPCCredentials(bearerToken(token)))
+	}
+	return options, nil
 }
 
 func main() {
@@ -38,9 +86,17 @@ func main() {
 	start := flag.Uint64("start-revision", 0, "replay from this revision (0 = from now)")
 	idle := flag.Float64("exit-after-idle", 0, "exit 0 after this many seconds without a change (0 = never)")
 	progress := flag.Bool("progress", false, `also print progress events as {"progress": REVISION}`)
+	tlsCA := flag.String("tls-ca", "", "speak TLS, trusting the server certificate this PEM CA signed")
+	tlsCert := flag.String("tls-cert", "", "client certificate for mutual TLS (PEM; with --tls-key)")
+	tlsKey := flag.String("tls-key", "", "the client certificate's private key (PEM)")
+	token := flag.String("token", os.Getenv("PYNENC_STATUS_TOKEN"), "send authorization: Bearer TOKEN (default $PYNENC_STATUS_TOKEN)")
 	flag.Parse()
 
-	conn, err := grpc.NewClient(*target, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	options, err := dialOptions(*tlsCA, *tlsCert, *tlsKey, *token)
+	if err != nil {
+		fatal(err)
+	}
+	conn, err := grpc.NewClient(*target, options...)
 	if err != nil {
 		fatal(err)
 	}
@@ -150,6 +206,7 @@ func (w *watcher) printChange(c *statusv1.StatusChange) {
 		Status:         rec.GetStatus().String(),
 		PreviousStatus: c.GetPreviousStatus().String(),
 		RunnerID:       rec.RunnerId, // nil (JSON null) when the record has no owner
+		Principal:      c.GetPrincipal(),
 	}
 	if err := w.out.Encode(line); err != nil {
 		fatal(err) // stdout closed: nobody is listening any more

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import threading
 import time
@@ -262,6 +263,30 @@ def work(runner: Runner, source: Source, max_invocations: int, idle_exit_seconds
                 return 0
 
 
+def read_file(path: str | None) -> bytes | None:
+    if path is None:
+        return None
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def open_channel(args: argparse.Namespace) -> grpc.Channel:
+    """A channel to --target: plaintext, or TLS (with a client certificate for mutual TLS), plus
+    the bearer token as call credentials when one is given."""
+    if args.tls_ca is None and args.tls_cert is None:
+        if args.token:
+            raise SystemExit("--token needs TLS (--tls-ca): grpc sends call credentials only over TLS")
+        return grpc.insecure_channel(args.target)
+    credentials = grpc.ssl_channel_credentials(
+        root_certificates=read_file(args.tls_ca),
+        private_key=read_file(args.tls_key),
+        certificate_chain=read_file(args.tls_cert),
+    )
+    if args.token:
+        credentials = grpc.composite_channel_credentials(credentials, grpc.access_token_call_credentials(args.token))
+    return grpc.secure_channel(args.target, credentials)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--target", required=True, help="gRPC HOST:PORT of pynenc-status")
@@ -276,11 +301,21 @@ def main() -> int:
     parser.add_argument("--claim-batch", type=int, default=5, help="claim mode: max_count of each ClaimAvailable")
     parser.add_argument("--heartbeat-seconds", type=float, default=1.0)
     parser.add_argument("--work-seconds", type=float, default=0.0, help="time spent RUNNING before the final status")
+    parser.add_argument("--tls-ca", help="speak TLS, trusting the server certificate this PEM CA signed")
+    parser.add_argument("--tls-cert", help="client certificate for mutual TLS (PEM; with --tls-key)")
+    parser.add_argument("--tls-key", help="the client certificate's private key (PEM)")
+    parser.add_argument(
+        "--token",
+        default=os.environ.get("PYNENC_STATUS_TOKEN") or None,
+        help="send authorization: Bearer TOKEN (default $PYNENC_STATUS_TOKEN)",
+    )
     args = parser.parse_args()
     if args.claim_batch < 1:
         parser.error("--claim-batch must be at least 1")
+    if (args.tls_cert is None) != (args.tls_key is None):
+        parser.error("--tls-cert and --tls-key go together")
 
-    with grpc.insecure_channel(args.target) as channel:
+    with open_channel(args) as channel:
         stub = status_pb2_grpc.StatusServiceStub(channel)
         runner = Runner(stub, args.runner_id, args.work_seconds)
         source = claiming(runner, args.claim_batch) if args.claim else listing(runner, args.page_size)

@@ -1,8 +1,9 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import { type DescMessage, type MessageShape, toJsonString } from "@bufbuild/protobuf";
-import { type StatusClient, StatusService } from "../client/index.js";
+import { type StatusClient, type StatusClientOptions, StatusService } from "../client/index.js";
 import { SERVE_DEFAULTS } from "../server/defaults.js";
 import { UsageError } from "./cli-error.js";
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionFromFlags } from "./connection-flags.js";
 import { parseStatusArgument } from "./status-argument.js";
 
 /** Where the client commands look for a server: the gRPC port `serve` listens on by default. */
@@ -11,7 +12,8 @@ export const DEFAULT_SERVER = SERVE_DEFAULTS.listen;
 /** The flags every client command takes. */
 export const SERVER_FLAG =
   `  --namespace NS       the namespace of the invocations (default "", the default namespace)\n` +
-  `  --server HOST:PORT   the server's gRPC port (default ${DEFAULT_SERVER})\n`;
+  `  --server HOST:PORT   the server's gRPC port (default ${DEFAULT_SERVER})\n` +
+  CONNECTION_HELP;
 
 /** Print a message as one line of proto3 JSON. */
 export function printJson<D extends DescMessage>(schema: D, message: MessageShape<D>): void {
@@ -24,10 +26,17 @@ function revisionArgument(flag: string, value: string | undefined): bigint | und
   return BigInt(value);
 }
 
+/** A parsed client command: where and how to connect, and the call to make. */
+export interface ParsedClientCommand {
+  readonly server: string;
+  readonly connection: StatusClientOptions;
+  readonly call: (client: StatusClient) => Promise<void>;
+}
+
 /** A client command: its help, and how it runs once parsed. */
 export interface ClientCommand {
   readonly help: string;
-  run(args: string[]): Promise<{ server: string; call: (client: StatusClient) => Promise<void> } | "help">;
+  run(args: string[]): Promise<ParsedClientCommand | "help">;
 }
 
 function parse(
@@ -38,6 +47,7 @@ function parse(
     args,
     options: {
       ...options,
+      ...CONNECTION_OPTIONS,
       namespace: { type: "string" },
       server: { type: "string" },
       help: { type: "boolean", short: "h" },
@@ -68,6 +78,7 @@ export const getCommand: ClientCommand = {
     const [invocationId] = exactPositionals(positionals, 1, "INVOCATION_ID");
     return {
       server: (values.server as string | undefined) ?? DEFAULT_SERVER,
+      connection: connectionFromFlags(values),
       call: async (client) => {
         const response = await client.get({ invocationId, namespace: namespaceFlag(values) });
         printJson(StatusService.method.get.output, response);
@@ -109,6 +120,7 @@ ${SERVER_FLAG}`,
     };
     return {
       server: (values.server as string | undefined) ?? DEFAULT_SERVER,
+      connection: connectionFromFlags(values),
       call: async (client) => printJson(StatusService.method.transition.output, await client.transition(request)),
     };
   },
@@ -139,6 +151,7 @@ ${SERVER_FLAG}`,
     if (!Number.isInteger(pageSize)) throw new UsageError("--page-size must be a whole number");
     return {
       server: (values.server as string | undefined) ?? DEFAULT_SERVER,
+      connection: connectionFromFlags(values),
       call: async (client) => {
         let pageToken = (values["page-token"] as string | undefined) ?? "";
         const taskId = (values.task as string | undefined) ?? "";

@@ -57,7 +57,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    await parsed.call(createStatusClient(parsed.server));
+    await parsed.call(createStatusClient(parsed.server, parsed.connection));
   } catch (error) {
     process.stderr.write(`error: ${describeError(error, parsed.server)}\n`);
     return 1;

@@ -5,6 +5,7 @@ import { stateDiagramDot, stateDiagramMermaid } from "../core/index.js";
 import { SERVE_DEFAULTS } from "../server/defaults.js";
 import { statusConfigurationFromProto } from "../service/proto-conversions.js";
 import { UsageError } from "./cli-error.js";
+import { CONNECTION_HELP, CONNECTION_OPTIONS, connectionFromFlags } from "./connection-flags.js";
 import { parseStateMachineArgument, STATE_MACHINE_CHOICES } from "./state-machine-argument.js";
 
 /** `pynenc-status render --help`. */
@@ -18,8 +19,8 @@ Flags:
                              (default mermaid)
   --state-machine ${STATE_MACHINE_CHOICES}
                              which of this build's state machines (default ${SERVE_DEFAULTS.stateMachine})
-  --server HOST:PORT         ask this server for its definitions (and profile)
-`;
+  --server HOST:PORT         ask this server for its definitions (and profile), connecting with:
+${CONNECTION_HELP}`;
 
 const FORMATS = ["mermaid", "dot", "svg"] as const;
 
@@ -31,6 +32,7 @@ export async function runRender(args: string[]): Promise<number> {
       format: { type: "string" },
       "state-machine": { type: "string" },
       server: { type: "string" },
+      ...CONNECTION_OPTIONS,
       help: { type: "boolean", short: "h" },
     },
     allowPositionals: true,
@@ -49,7 +51,9 @@ export async function runRender(args: string[]): Promise<number> {
   let config = parseStateMachineArgument(values["state-machine"] ?? SERVE_DEFAULTS.stateMachine);
   if (values.server !== undefined) {
     // Checked like a table loaded at start-up: a server's answer must be a consistent state machine.
-    config = statusConfigurationFromProto(await createStatusClient(values.server).describeStateMachine({}));
+    config = statusConfigurationFromProto(
+      await createStatusClient(values.server, connectionFromFlags(values)).describeStateMachine({}),
+    );
   }
   if (format === "mermaid") process.stdout.write(stateDiagramMermaid(config));
   else if (format === "dot") process.stdout.write(stateDiagramDot(config));

@@ -36,6 +36,7 @@ export const SERVE_FLAG_DEFAULTS = {
     D.retention.maxChanges !== undefined ? String(D.retention.maxChanges) : durationDefault(D.retention.maxAgeMs),
   "--purge-final-after": durationDefault(D.retention.purgeFinalAfterMs),
   "--allow-purge": D.allowPurge ? "on" : "off",
+  "--insecure": D.insecure ? "on" : "off",
 } as const;
 const F = SERVE_FLAG_DEFAULTS;
 
@@ -81,6 +82,20 @@ Flags:
   --purge-final-after DURATION   forget final invocations after this long (default ${F["--purge-final-after"]})
   --allow-purge                  let PurgeNamespace delete a namespace's data (default ${F["--allow-purge"]}:
                                  it fails with FAILED_PRECONDITION PURGE_DISABLED)
+  --tls-cert FILE                PEM certificate (chain) of both ports; with --tls-key, TLS on both
+  --tls-key FILE                 PEM private key of --tls-cert
+  --tls-client-ca FILE           PEM CA: both ports require a client certificate it signed (mutual TLS)
+  --auth-principals FILE         JSON principals (token sha256 or client certificate CN, roles,
+                                 runner ids, namespaces); every call must authenticate
+  --auth-jwks FILE               JSON Web Key Set: accept JWTs signed by its keys (roles,
+                                 runner_ids and namespaces claims; sub names the principal)
+  --auth-jwt-issuer ISS          the iss every JWT must carry (required with --auth-jwks)
+  --auth-jwt-audience AUD        the aud every JWT must carry (required with --auth-jwks)
+  --cors-allow-origin ORIGIN     let browser pages from ORIGIN call the HTTP port (repeatable; *
+                                 for any, without credentials); default none
+  --insecure                     serve a non-loopback address without TLS and authentication
+                                 (default ${F["--insecure"]}: serve refuses to)
+  SIGHUP re-reads the TLS and authentication files; open connections and watches stay.
   -h, --help                     this text
 `;
 
@@ -109,6 +124,25 @@ function secondsFlag(flag: string, value: string | undefined, defaultMs: number)
   return value === undefined ? defaultMs : positiveNumber(flag, value) * 1000;
 }
 
+/** The TLS files of `--tls-cert`, `--tls-key` and `--tls-client-ca`, which go together. */
+function tlsFlags(certFile: string | undefined, keyFile: string | undefined, clientCaFile: string | undefined) {
+  if (certFile === undefined && keyFile === undefined) {
+    if (clientCaFile !== undefined) throw new UsageError("--tls-client-ca needs --tls-cert and --tls-key");
+    return undefined;
+  }
+  if (certFile === undefined || keyFile === undefined) throw new UsageError("--tls-cert and --tls-key go together");
+  return { certFile, keyFile, clientCaFile };
+}
+
+/** The JWT settings of `--auth-jwks`, `--auth-jwt-issuer` and `--auth-jwt-audience`, which go together. */
+function jwtFlags(jwksFile: string | undefined, issuer: string | undefined, audience: string | undefined) {
+  if (jwksFile === undefined && issuer === undefined && audience === undefined) return undefined;
+  if (jwksFile === undefined || issuer === undefined || audience === undefined) {
+    throw new UsageError("--auth-jwks, --auth-jwt-issuer and --auth-jwt-audience go together");
+  }
+  return { jwksFile, issuer, audience };
+}
+
 /** Run `serve` until SIGINT or SIGTERM. */
 export async function runServe(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -132,6 +166,15 @@ export async function runServe(args: string[]): Promise<number> {
       "recovery-interval-seconds": { type: "string" },
       "retain-changes": { type: "string" },
       "purge-final-after": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "tls-client-ca": { type: "string" },
+      "auth-principals": { type: "string" },
+      "auth-jwks": { type: "string" },
+      "auth-jwt-issuer": { type: "string" },
+      "auth-jwt-audience": { type: "string" },
+      "cors-allow-origin": { type: "string", multiple: true },
+      insecure: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -151,6 +194,13 @@ export async function runServe(args: string[]): Promise<number> {
   const config = parseStateMachineArgument(values["state-machine"] ?? D.stateMachine);
   const recoveryEnabled = onOffFlag("--recovery", values.recovery, D.recoveryEnabled);
   const server = await serve({
+    tls: tlsFlags(values["tls-cert"], values["tls-key"], values["tls-client-ca"]),
+    auth: {
+      principalsFile: values["auth-principals"],
+      jwt: jwtFlags(values["auth-jwks"], values["auth-jwt-issuer"], values["auth-jwt-audience"]),
+    },
+    corsAllowOrigins: values["cors-allow-origin"] ?? [],
+    insecure: values.insecure ?? D.insecure,
     config,
     recoveryEnabled,
     allowPurge: values["allow-purge"] ?? D.allowPurge,
@@ -191,6 +241,18 @@ export async function runServe(args: string[]): Promise<number> {
           : parseDurationArgument("--purge-final-after", values["purge-final-after"]),
     },
   });
+  // The signal handlers come first: whoever reads "listening on" may send a signal at once, and
+  // a SIGTERM or SIGHUP before its handler would kill the process.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info("stopping", { signal });
+      resolve();
+    };
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    // A failed reload is logged by the server, which keeps serving with the files it had.
+    process.on("SIGHUP", () => void server.reload().catch(() => {}));
+  });
   process.stdout.write(`listening on ${server.grpcAddress}\nlistening on ${server.httpAddress}\n`);
   logger.info("started", {
     grpc: server.grpcAddress,
@@ -200,14 +262,7 @@ export async function runServe(args: string[]): Promise<number> {
     recovery: recoveryEnabled ? "on" : "off",
     pid: process.pid,
   });
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      logger.info("stopping", { signal });
-      resolve();
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
-  });
+  await stopped;
   await server.close();
   return 0;
 }

@@ -6,6 +6,7 @@ import { StatusService, type WatchStatusRequestSchema } from "../../gen/ts/pynen
 import type { StatusClient } from "../client/index.js";
 import { describeError, UsageError } from "./cli-error.js";
 import { type ClientCommand, DEFAULT_SERVER, printJson, SERVER_FLAG } from "./client-commands.js";
+import { CONNECTION_OPTIONS, connectionFromFlags } from "./connection-flags.js";
 import { parseStatusArgument } from "./status-argument.js";
 
 // Errors after which the same watch, resumed from the last revision, can go on.
@@ -83,6 +84,7 @@ ${SERVER_FLAG}`,
         "start-revision": { type: "string" },
         "include-initial": { type: "boolean" },
         progress: { type: "boolean" },
+        ...CONNECTION_OPTIONS,
         namespace: { type: "string" },
         server: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -106,6 +108,7 @@ ${SERVER_FLAG}`,
     };
     return {
       server,
+      connection: connectionFromFlags(values),
       call: (client) => followWatch(client, request, { printProgress: Boolean(values.progress), target: server }),
     };
   },

@@ -1,4 +1,4 @@
-/** The base URL of a server address: `HOST:PORT` means plain HTTP; a URL is kept as it is. */
-export function baseUrlFromAddress(address: string): string {
-  return address.includes("://") ? address : `http://${address}`;
+/** The base URL of a server address: `HOST:PORT` means HTTP (HTTPS with `tls`); a URL is kept as it is. */
+export function baseUrlFromAddress(address: string, tls = false): string {
+  return address.includes("://") ? address : `${tls ? "https" : "http"}://${address}`;
 }

@@ -24,6 +24,8 @@ export interface ServeDefaults {
   readonly retention: RetentionPolicy;
   /** Whether PurgeNamespace may delete a namespace (`--allow-purge`). */
   readonly allowPurge: boolean;
+  /** Whether a non-loopback address may be served without TLS and authentication (`--insecure`). */
+  readonly insecure: boolean;
 }
 
 const DAY_MS = 86_400_000;
@@ -51,4 +53,5 @@ export const SERVE_DEFAULTS: ServeDefaults = Object.freeze({
   maintenanceIntervalMs: 1_000,
   retention: Object.freeze({ maxAgeMs: DAY_MS, purgeFinalAfterMs: DAY_MS }),
   allowPurge: false,
+  insecure: false,
 });

@@ -15,6 +15,7 @@ import {
   boundMethods,
   type ServiceHandlers,
 } from "../service/service-handlers.js";
+import { GrpcCallCredentials } from "./call-credentials.js";
 import { grpcStatusFromConnectError } from "./grpc-status.js";
 import type { Logger } from "./logger.js";
 
@@ -107,7 +108,8 @@ function serveUnary(
     callback(toServiceError(error, logger));
     return;
   }
-  handler(request, { signal: NEVER_ABORTED, principal: ANONYMOUS_PRINCIPAL, protocol: "grpc" }).then(
+  const credentials = new GrpcCallCredentials(call);
+  handler(request, { signal: NEVER_ABORTED, principal: ANONYMOUS_PRINCIPAL, protocol: "grpc", credentials }).then(
     (response) => callback(null, response),
     (error: unknown) => callback(toServiceError(error, logger)),
   );
@@ -133,7 +135,12 @@ async function serveStream(
     });
   try {
     const request = decodeRequest(method.input, call.request);
-    const context = { signal: controller.signal, principal: ANONYMOUS_PRINCIPAL, protocol: "grpc" } as const;
+    const context = {
+      signal: controller.signal,
+      principal: ANONYMOUS_PRINCIPAL,
+      protocol: "grpc",
+      credentials: new GrpcCallCredentials(call),
+    } as const;
     for await (const message of handler(request, context)) {
       if (controller.signal.aborted) break;
       if (!call.write(message)) await drained();

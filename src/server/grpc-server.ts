@@ -18,6 +18,8 @@ import { ServingHealth } from "./serving-health.js";
 export interface GrpcServerOptions {
   /** Largest message accepted, in bytes (gRPC's default is 4 MiB). */
   readonly maxMessageBytes?: number;
+  /** TLS (or mutual TLS) for every service of the port; plaintext without it. */
+  readonly credentials?: grpc.ServerCredentials;
 }
 
 /** The gRPC port: the status service, grpc.health.v1.Health and server reflection (v1 and v1alpha). */
@@ -62,16 +64,25 @@ export function createGrpcServer(
   return {
     server,
     health,
-    listen: (host, port) => listenInsecure(server, host, port),
+    listen: (host, port) =>
+      listenWith(server, host, port, options.credentials ?? grpc.ServerCredentials.createInsecure()),
   };
 }
 
 /** Bind a grpc-js server to HOST:PORT without TLS and start it; resolves to the bound port. */
 export function listenInsecure(server: grpc.Server, host: string, port: number): Promise<number> {
+  return listenWith(server, host, port, grpc.ServerCredentials.createInsecure());
+}
+
+/** Bind a grpc-js server to HOST:PORT with these credentials; resolves to the bound port. */
+function listenWith(
+  server: grpc.Server,
+  host: string,
+  port: number,
+  credentials: grpc.ServerCredentials,
+): Promise<number> {
   const address = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
   return new Promise((resolve, reject) => {
-    server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (error, boundPort) =>
-      error ? reject(error) : resolve(boundPort),
-    );
+    server.bindAsync(address, credentials, (error, boundPort) => (error ? reject(error) : resolve(boundPort)));
   });
 }

@@ -3,16 +3,23 @@ import { STATE_MACHINE_PROFILES, type StatusConfiguration } from "../core/index.
 import { createStatusService } from "../service/status-service.js";
 import { openStore, type RecoveryPolicy, type RetentionPolicy, type StatusStore } from "../store/index.js";
 import { formatAddress, parseListenAddress } from "./address.js";
+import { type AuthFiles, authenticationEnabled, loadAuthSettings } from "./auth/auth-settings.js";
+import { type Authenticator, createAuthenticator } from "./auth/authenticator.js";
+import { guardHandlers } from "./auth/guarded-handlers.js";
+import type { CorsAllowOrigins } from "./cors-policy.js";
 import { SERVE_DEFAULTS } from "./defaults.js";
 import { createGrpcServer } from "./grpc-server.js";
 import { createHttpPages } from "./http-pages.js";
 import { createHttpServer } from "./http-server.js";
+import { checkBindIsSafe } from "./insecure-bind.js";
 import { instrumentHandlers } from "./instrument-handlers.js";
 import { instrumentStore } from "./instrumented-store.js";
 import { listenErrorFrom } from "./listen-error.js";
 import type { Logger } from "./logger.js";
 import { startMaintenance } from "./maintenance.js";
 import { createServerMetrics, type ServerMetrics } from "./server-metrics.js";
+import { createReloadableGrpcCredentials } from "./tls/grpc-tls-credentials.js";
+import { loadTlsMaterial, type TlsFiles } from "./tls/tls-material.js";
 
 /** Options of a running server (the flags of `pynenc-status serve`); each defaults to SERVE_DEFAULTS. */
 export interface ServeOptions {
@@ -49,6 +56,14 @@ export interface ServeOptions {
   readonly maintenanceIntervalMs?: number;
   /** Where the built dashboard is (default: dist/dashboard of this package). */
   readonly dashboardDir?: string;
+  /** TLS on both ports (mutual TLS with a client CA); re-read by reload(). */
+  readonly tls?: TlsFiles;
+  /** Authentication (principals file, JWTs) and role-based access; re-read by reload(). */
+  readonly auth?: AuthFiles;
+  /** Origins browsers may call the HTTP port from; none by default. */
+  readonly corsAllowOrigins?: CorsAllowOrigins;
+  /** Serve a non-loopback address without TLS and authentication all the same (`--insecure`). */
+  readonly insecure?: boolean;
 }
 
 /** A server that is accepting calls on both ports. */
@@ -58,6 +73,12 @@ export interface RunningServer {
   /** The store, as the server uses it (counted in the metrics). */
   readonly store: StatusStore;
   readonly metrics: ServerMetrics;
+  /**
+   * Re-read the TLS and authentication files (SIGHUP): new connections get the new certificate,
+   * the next call the new principals; nothing is closed. On an error (logged) the server keeps
+   * the files it had, and the promise rejects.
+   */
+  reload(): Promise<void>;
   /** Stop cleanly: NOT_SERVING, no new calls, watches end with UNAVAILABLE, the store closed. */
   close(): Promise<void>;
 }
@@ -70,6 +91,19 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   const maxMessageBytes = options.maxMessageBytes ?? SERVE_DEFAULTS.maxMessageBytes;
   const recovery = options.recovery ?? SERVE_DEFAULTS.recovery;
   const config = options.config ?? STATE_MACHINE_PROFILES.get(SERVE_DEFAULTS.stateMachine)!;
+  const authFiles = authenticationEnabled(options.auth) ? options.auth : undefined;
+  checkBindIsSafe(
+    [
+      { flag: "--listen", address: grpcListen },
+      { flag: "--http-listen", address: httpListen },
+    ],
+    { tls: options.tls !== undefined, authentication: authFiles !== undefined, insecure: options.insecure === true },
+  );
+  // Every file is read and checked before anything opens: a bad one stops serve, naming it.
+  const tlsMaterial = options.tls === undefined ? undefined : loadTlsMaterial(options.tls);
+  let authenticator: Authenticator | undefined =
+    authFiles === undefined ? undefined : createAuthenticator(loadAuthSettings(authFiles));
+  const grpcTls = tlsMaterial === undefined ? undefined : createReloadableGrpcCredentials(tlsMaterial);
   const metrics = createServerMetrics();
   const openedStore = await openStore(options.store ?? SERVE_DEFAULTS.store, {
     redisPrefix: options.redisPrefix ?? SERVE_DEFAULTS.redisPrefix,
@@ -89,8 +123,10 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     allowPurge: options.allowPurge ?? SERVE_DEFAULTS.allowPurge,
     onInternalError: (error) => logger.error("internal error", { error }),
   });
-  const handlers = instrumentHandlers(StatusService, service, metrics);
-  const grpcServer = createGrpcServer(handlers, logger, { maxMessageBytes });
+  // Access control inside, metrics outside: the metrics count the calls it refuses too.
+  const guarded = authenticator === undefined ? service : guardHandlers(service, () => authenticator!, logger);
+  const handlers = instrumentHandlers(StatusService, guarded, metrics);
+  const grpcServer = createGrpcServer(handlers, logger, { maxMessageBytes, credentials: grpcTls?.credentials });
   const pages = createHttpPages({
     metrics: { contentType: metrics.registry.contentType, scrape: metrics.scrape },
     dashboardDir: options.dashboardDir,
@@ -100,6 +136,8 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     logger,
     servingStatus: () => grpcServer.health.statusOf(""),
     pages,
+    tls: tlsMaterial,
+    corsAllowOrigins: options.corsAllowOrigins,
   });
   let grpcPort: number;
   let httpPort: number;
@@ -128,6 +166,12 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
   for (const service of ["", StatusService.typeName]) grpcServer.health.setStatus(service, "SERVING");
   const grpcAddress = formatAddress(grpcListen.host, grpcPort);
   const httpAddress = formatAddress(httpListen.host, httpPort);
+  if (tlsMaterial !== undefined) {
+    logger.info("tls", {
+      certificateExpires: tlsMaterial.notAfter.toISOString(),
+      mutual: tlsMaterial.clientCa !== undefined,
+    });
+  }
 
   let closing: Promise<void> | undefined;
   return {
@@ -135,6 +179,26 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     httpAddress,
     store,
     metrics,
+    async reload() {
+      try {
+        const material = options.tls === undefined ? undefined : loadTlsMaterial(options.tls);
+        const settings = authFiles === undefined ? undefined : loadAuthSettings(authFiles);
+        if (material !== undefined) {
+          grpcTls?.update(material);
+          httpServer.updateTls(material);
+        }
+        if (settings !== undefined) authenticator = createAuthenticator(settings);
+        logger.info("reloaded", {
+          ...(material === undefined ? {} : { certificateExpires: material.notAfter.toISOString() }),
+          ...(settings === undefined
+            ? {}
+            : { principals: settings.principals.length, jwt: settings.jwt !== undefined }),
+        });
+      } catch (error) {
+        logger.error("reload failed; still serving with the files read before", { error: (error as Error).message });
+        throw error;
+      }
+    },
     close() {
       closing ??= (async () => {
         for (const service of ["", StatusService.typeName]) grpcServer.health.setStatus(service, "NOT_SERVING");

@@ -30,7 +30,11 @@ export type ErrorReason =
   | "WATCHER_TOO_SLOW"
   | "REQUEST_ID_REUSED"
   | "PURGE_DISABLED"
-  | "UNAVAILABLE";
+  | "UNAVAILABLE"
+  | "UNAUTHENTICATED"
+  | "TOKEN_EXPIRED"
+  | "PERMISSION_DENIED"
+  | "RUNNER_ID_NOT_ALLOWED";
 
 type Detail = { desc: DescMessage; value: MessageInitShape<DescMessage> };
 

@@ -9,6 +9,19 @@ import type {
 } from "@bufbuild/protobuf";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 
+/**
+ * What a port knows of who is calling, read only when the server authenticates (so a server that
+ * authenticates nobody never parses a header or a certificate for it).
+ */
+export interface CallCredentials {
+  /** The token of an `authorization: Bearer TOKEN` header (gRPC metadata or HTTP), if any. */
+  bearerToken(): string | undefined;
+  /** The CN of the client certificate the TLS handshake verified (mutual TLS), if any. */
+  peerCommonName(): string | undefined;
+  /** The peer's address, for logs. */
+  peerAddress(): string;
+}
+
 /** What the handlers know of a call, whichever port it came through. */
 export interface RpcContext {
   /** Aborted when the client goes away (or the call ends). */
@@ -17,6 +30,8 @@ export interface RpcContext {
   readonly principal: string;
   /** The wire protocol the call came in on (for metrics; the handlers do not depend on it). */
   readonly protocol?: RpcProtocol;
+  /** The caller's credentials as the port received them; the server's access control reads them. */
+  readonly credentials?: CallCredentials;
 }
 
 /** The protocols the server speaks: gRPC on the gRPC port; Connect and gRPC-Web on the HTTP port. */

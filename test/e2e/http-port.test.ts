@@ -8,7 +8,7 @@ import { startTestServer, type TestServer } from "../helpers/in-process-server.j
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ store: "memory" });
+  server = await startTestServer({ store: "memory", corsAllowOrigins: ["http://example.test"] });
 });
 afterAll(() => server.close());
 
@@ -85,19 +85,28 @@ describe("the HTTP port (Connect and gRPC-Web)", () => {
     expect(got.record?.runnerId).toBe("r2");
   });
 
-  test("CORS preflight is answered for browsers", async () => {
-    const { stdout } = await promisify(execFile)("curl", [
+  const preflight = (origin: string) =>
+    promisify(execFile)("curl", [
       "-s",
       "-i",
       "-X",
       "OPTIONS",
       "-H",
-      "Origin: http://example.test",
+      `Origin: ${origin}`,
       "-H",
       "Access-Control-Request-Method: POST",
       `http://${server.server.httpAddress}/pynenc.status.v1.StatusService/Get`,
     ]);
+
+  test("CORS preflight from an allowed origin (--cors-allow-origin) is granted", async () => {
+    const { stdout } = await preflight("http://example.test");
     expect(stdout).toMatch(/^HTTP\/1\.1 204/);
-    expect(stdout.toLowerCase()).toContain("access-control-allow-origin: *");
+    expect(stdout.toLowerCase()).toContain("access-control-allow-origin: http://example.test");
+  });
+
+  test("CORS preflight from any other origin gets no grant", async () => {
+    const { stdout } = await preflight("http://evil.test");
+    expect(stdout).toMatch(/^HTTP\/1\.1 204/);
+    expect(stdout.toLowerCase()).not.toContain("access-control-allow-origin");
   });
 });
