@@ -21,6 +21,10 @@ export interface LoadResult {
   readonly seconds: number;
   readonly serverCpuSeconds: number;
   readonly errors: number;
+  /** Latency of the calls (list: of each page; snapshot: of each whole snapshot), in ms. */
+  readonly p50Ms?: number;
+  readonly p99Ms?: number;
+  readonly maxMs?: number;
 }
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -38,11 +42,12 @@ export function buildLoadgen(): void {
 export interface LoadgenRun {
   /** The server's gRPC address; several, comma-separated, share the calls. */
   readonly target: string;
-  readonly method: "noop" | "transition" | "register" | "claim";
+  readonly method: "noop" | "transition" | "register" | "claim" | "get" | "list" | "snapshot";
   /** max_count of each ClaimAvailable. */
   readonly batch?: number;
   readonly inFlight: number;
   readonly seconds: number;
+  /** Invocation id prefix (get: the id to read). */
   readonly prefix: string;
   /** TLS: the CA file that signed the server's certificate. */
   readonly tlsCa?: string;
@@ -77,8 +82,8 @@ export async function runLoadgen(serverPids: number | readonly number[], run: Lo
     { env: { ...process.env, GOMAXPROCS: "1" } },
   );
   const serverCpuSeconds = serverCpu() - cpuBefore;
-  const { calls, items, errors, seconds } = JSON.parse(stdout) as LoadResult;
-  return { calls, items, errors, seconds, serverCpuSeconds };
+  const { calls, items, errors, seconds, p50Ms, p99Ms, maxMs } = JSON.parse(stdout) as LoadResult;
+  return { calls, items, errors, seconds, serverCpuSeconds, p50Ms, p99Ms, maxMs };
 }
 
 /** Add up runs of one case. */

@@ -18,6 +18,7 @@ import {
 } from "./loadgen.js";
 import { benchCountWatchers, benchScrape } from "./observability.js";
 import { benchRecoveryScan } from "./recovery-scan.js";
+import { benchEventLoop, benchFootprint } from "./server-limits.js";
 import { benchStartUp } from "./start-up.js";
 
 /**
@@ -25,8 +26,9 @@ import { benchStartUp } from "./start-up.js";
  * call of Transition against a no-op call (the standard health Check) on the same server in the
  * same run (on Redis with 1, 2 and 3 replicas), watch fan-out figures, what the observability costs
  * (a /metrics scrape at 100k invocations, 50 open WatchCounts streams against the Transition path),
- * and a pynenc app through the plugin against pynenc's built-in SQLite (`npm run bench -- pynenc`).
- * Only cases whose name contains FILTER run. BENCH_SECONDS sets the
+ * TLS and token auth against plaintext, memory per connection and per watcher, event-loop delay and
+ * Get latency under large lists, and a pynenc app through the plugin against pynenc's built-in
+ * SQLite (`npm run bench -- pynenc`). Only cases whose name contains FILTER run. BENCH_SECONDS sets the
  * measured time per case.
  */
 const filter = process.argv[2] ?? "";
@@ -343,6 +345,10 @@ try {
   if ("counts".includes(filter)) await benchCountWatchers(dir, SECONDS, ROUNDS);
   if ("tls auth".includes(filter)) await benchSecurity();
   if ("redis".includes(filter)) await benchRedis();
+  if ("footprint".includes(filter)) await benchFootprint();
+  for (const store of ["memory", "sqlite"] as const) {
+    if (`event-loop-${store}`.includes(filter)) await benchEventLoop(store, join(dir, "event-loop.db"), SECONDS);
+  }
   if ("pynenc".includes(filter)) await benchPynenc();
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -107,6 +107,25 @@ describe("sqlite store on disk", () => {
     await reopened.close();
   });
 
+  test("compaction of a large backlog runs in bounded steps, with other calls answered in between", async () => {
+    const store = createSqliteStore(join(dir, "compact-steps.db"));
+    for (let i = 0; i < 12_000; i += 1_000) {
+      await Promise.all(Array.from({ length: 1_000 }, (_, k) => store.transition(command(`c-${i + k}`, S.REGISTERED))));
+    }
+    const order: string[] = [];
+    const compaction = store.compact({ maxChanges: 10 }).then((result) => {
+      order.push("compaction");
+      return result;
+    });
+    await store.transition(command("meanwhile", S.REGISTERED)).then(() => order.push("transition"));
+    const result = await compaction;
+    expect(order).toEqual(["transition", "compaction"]);
+    expect(result.changesRemoved).toBeGreaterThanOrEqual(11_990);
+    expect(result.oldestRevision).toBe(store.oldestRevision());
+    expect(store.oldestRevision()).toBeGreaterThan(11_990);
+    await store.close();
+  });
+
   test("a second server on the same file is refused, and can open it once the first closes", async () => {
     const path = join(dir, "locked.db");
     const first = createSqliteStore(path);

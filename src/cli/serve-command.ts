@@ -26,6 +26,7 @@ export const SERVE_FLAG_DEFAULTS = {
   "--max-message-bytes": String(D.maxMessageBytes),
   "--watch-buffer": String(D.watchBufferLimit),
   "--watch-progress-seconds": seconds(D.watchProgressIntervalMs),
+  "--watch-cutoff-grace-seconds": seconds(D.watchCutOffGraceMs),
   "--shutdown-grace-seconds": seconds(D.shutdownGraceMs),
   "--state-machine": D.stateMachine,
   "--recovery": D.recoveryEnabled ? "on" : "off",
@@ -37,6 +38,18 @@ export const SERVE_FLAG_DEFAULTS = {
   "--purge-final-after": durationDefault(D.retention.purgeFinalAfterMs),
   "--allow-purge": D.allowPurge ? "on" : "off",
   "--insecure": D.insecure ? "on" : "off",
+  "--max-watchers": String(D.maxWatchers),
+  "--request-timeout-seconds": seconds(D.requestTimeoutMs),
+  "--keepalive-seconds": seconds(D.keepaliveMs),
+  "--keepalive-timeout-seconds": seconds(D.keepaliveTimeoutMs),
+  "--max-connection-idle-seconds": seconds(D.maxConnectionIdleMs),
+  "--max-connection-age-seconds": seconds(D.maxConnectionAgeMs),
+  "--max-connection-age-grace-seconds": seconds(D.maxConnectionAgeGraceMs),
+  "--max-concurrent-streams": String(D.maxConcurrentStreams),
+  "--http-headers-timeout-seconds": seconds(D.httpHeadersTimeoutMs),
+  "--http-keepalive-timeout-seconds": seconds(D.httpKeepAliveTimeoutMs),
+  "--http-idle-timeout-seconds": seconds(D.httpIdleTimeoutMs),
+  "--stats-interval-seconds": seconds(D.statsIntervalMs),
 } as const;
 const F = SERVE_FLAG_DEFAULTS;
 
@@ -60,10 +73,14 @@ Flags:
                                  disk (survives a power cut; an fsync per commit); default ${F["--sqlite-synchronous"]}
   --log-level debug|info|warn|error
                                  least severe log line written to stderr (default ${F["--log-level"]})
+  --stats-interval-seconds S     at debug level, log a "stats" line (memory, event-loop delay) this
+                                 often (default ${F["--stats-interval-seconds"]})
   --max-message-bytes N          largest request or response (default ${F["--max-message-bytes"]})
   --watch-buffer N               changes held for one live watcher before it is cut off
                                  with RESOURCE_EXHAUSTED (default ${F["--watch-buffer"]})
   --watch-progress-seconds S     an idle watch gets a progress mark this often (default ${F["--watch-progress-seconds"]})
+  --watch-cutoff-grace-seconds S a watch cut off as too slow whose client has not read up to the
+                                 error this long later has its stream reset (default ${F["--watch-cutoff-grace-seconds"]})
   --shutdown-grace-seconds S     how long SIGINT/SIGTERM waits for calls in flight (default ${F["--shutdown-grace-seconds"]})
   --state-machine ${STATE_MACHINE_CHOICES}
                                  the state machine served: pynenc-0.2 for pynenc 0.2.x,
@@ -80,6 +97,29 @@ Flags:
   --retain-changes N|DURATION    keep the last N changes, or those younger than DURATION such
                                  as 24h (default ${F["--retain-changes"]}); older watch revisions are OUT_OF_RANGE
   --purge-final-after DURATION   forget final invocations after this long (default ${F["--purge-final-after"]})
+  --sqlite-skip-quick-check      open the SQLite file without PRAGMA quick_check, which reads every
+                                 page (for huge files); a damaged file is then found only when a
+                                 call reaches the damage (DATA_LOSS)
+  --max-watchers N               watches open at once over both ports; one more is RESOURCE_EXHAUSTED
+                                 (default ${F["--max-watchers"]}; about 20 KB each)
+  --request-timeout-seconds S    a request must arrive in full within this long of its headers, on
+                                 both ports (default ${F["--request-timeout-seconds"]}); responses may take longer
+  --keepalive-seconds S          gRPC port: ping each connection this often (default ${F["--keepalive-seconds"]})...
+  --keepalive-timeout-seconds S  ...and close it when the answer takes longer (default ${F["--keepalive-timeout-seconds"]})
+  --max-connection-idle-seconds S
+                                 gRPC port: close a connection with no call open for this long (default ${F["--max-connection-idle-seconds"]})
+  --max-connection-age-seconds S gRPC port: ask a connection to go away after this long, ±10% (default
+                                 ${F["--max-connection-age-seconds"]}); its watches end with UNAVAILABLE and resume on a new one
+  --max-connection-age-grace-seconds S
+                                 ...and close it this long after that (default ${F["--max-connection-age-grace-seconds"]})
+  --max-concurrent-streams N     gRPC port: calls open at once on one connection (default ${F["--max-concurrent-streams"]})
+  --http-headers-timeout-seconds S
+                                 HTTP port: request headers must arrive within this long (default ${F["--http-headers-timeout-seconds"]})
+  --http-keepalive-timeout-seconds S
+                                 HTTP port: how long a kept-alive connection waits for its next
+                                 request (default ${F["--http-keepalive-timeout-seconds"]})
+  --http-idle-timeout-seconds S  HTTP port: close a connection with nothing sent either way for this
+                                 long (default ${F["--http-idle-timeout-seconds"]}; must exceed --watch-progress-seconds)
   --allow-purge                  let PurgeNamespace delete a namespace's data (default ${F["--allow-purge"]}:
                                  it fails with FAILED_PRECONDITION PURGE_DISABLED)
   --tls-cert FILE                PEM certificate (chain) of both ports; with --tls-key, TLS on both
@@ -157,6 +197,7 @@ export async function runServe(args: string[]): Promise<number> {
       "max-message-bytes": { type: "string" },
       "watch-buffer": { type: "string" },
       "watch-progress-seconds": { type: "string" },
+      "watch-cutoff-grace-seconds": { type: "string" },
       "shutdown-grace-seconds": { type: "string" },
       "state-machine": { type: "string" },
       recovery: { type: "string" },
@@ -175,6 +216,19 @@ export async function runServe(args: string[]): Promise<number> {
       "auth-jwt-audience": { type: "string" },
       "cors-allow-origin": { type: "string", multiple: true },
       insecure: { type: "boolean" },
+      "sqlite-skip-quick-check": { type: "boolean" },
+      "max-watchers": { type: "string" },
+      "request-timeout-seconds": { type: "string" },
+      "keepalive-seconds": { type: "string" },
+      "keepalive-timeout-seconds": { type: "string" },
+      "max-connection-idle-seconds": { type: "string" },
+      "max-connection-age-seconds": { type: "string" },
+      "max-connection-age-grace-seconds": { type: "string" },
+      "max-concurrent-streams": { type: "string" },
+      "http-headers-timeout-seconds": { type: "string" },
+      "http-keepalive-timeout-seconds": { type: "string" },
+      "http-idle-timeout-seconds": { type: "string" },
+      "stats-interval-seconds": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -193,6 +247,25 @@ export async function runServe(args: string[]): Promise<number> {
   }
   const config = parseStateMachineArgument(values["state-machine"] ?? D.stateMachine);
   const recoveryEnabled = onOffFlag("--recovery", values.recovery, D.recoveryEnabled);
+  const watchProgressIntervalMs = secondsFlag(
+    "--watch-progress-seconds",
+    values["watch-progress-seconds"],
+    D.watchProgressIntervalMs,
+  );
+  const httpIdleTimeoutMs = secondsFlag(
+    "--http-idle-timeout-seconds",
+    values["http-idle-timeout-seconds"],
+    D.httpIdleTimeoutMs,
+  );
+  const requestTimeoutMs = secondsFlag(
+    "--request-timeout-seconds",
+    values["request-timeout-seconds"],
+    D.requestTimeoutMs,
+  );
+  if (httpIdleTimeoutMs <= watchProgressIntervalMs) {
+    // Progress marks are what keeps an idle watch's connection busy on the HTTP port.
+    throw new UsageError("--http-idle-timeout-seconds must be longer than --watch-progress-seconds");
+  }
   const server = await serve({
     tls: tlsFlags(values["tls-cert"], values["tls-key"], values["tls-client-ca"]),
     auth: {
@@ -212,10 +285,11 @@ export async function runServe(args: string[]): Promise<number> {
     logger,
     maxMessageBytes: numberFlag("--max-message-bytes", values["max-message-bytes"], D.maxMessageBytes),
     watchBufferLimit: numberFlag("--watch-buffer", values["watch-buffer"], D.watchBufferLimit),
-    watchProgressIntervalMs: secondsFlag(
-      "--watch-progress-seconds",
-      values["watch-progress-seconds"],
-      D.watchProgressIntervalMs,
+    watchProgressIntervalMs,
+    watchCutOffGraceMs: secondsFlag(
+      "--watch-cutoff-grace-seconds",
+      values["watch-cutoff-grace-seconds"],
+      D.watchCutOffGraceMs,
     ),
     shutdownGraceMs: secondsFlag("--shutdown-grace-seconds", values["shutdown-grace-seconds"], D.shutdownGraceMs),
     recovery: {
@@ -240,18 +314,69 @@ export async function runServe(args: string[]): Promise<number> {
           ? D.retention.purgeFinalAfterMs
           : parseDurationArgument("--purge-final-after", values["purge-final-after"]),
     },
+    sqliteSkipQuickCheck: values["sqlite-skip-quick-check"] ?? D.sqliteSkipQuickCheck,
+    statsIntervalMs:
+      level === "debug"
+        ? secondsFlag("--stats-interval-seconds", values["stats-interval-seconds"], D.statsIntervalMs)
+        : undefined,
+    maxWatchers: numberFlag("--max-watchers", values["max-watchers"], D.maxWatchers),
+    grpc: {
+      requestTimeoutMs,
+      keepaliveMs: secondsFlag("--keepalive-seconds", values["keepalive-seconds"], D.keepaliveMs),
+      keepaliveTimeoutMs: secondsFlag(
+        "--keepalive-timeout-seconds",
+        values["keepalive-timeout-seconds"],
+        D.keepaliveTimeoutMs,
+      ),
+      maxConnectionIdleMs: secondsFlag(
+        "--max-connection-idle-seconds",
+        values["max-connection-idle-seconds"],
+        D.maxConnectionIdleMs,
+      ),
+      maxConnectionAgeMs: secondsFlag(
+        "--max-connection-age-seconds",
+        values["max-connection-age-seconds"],
+        D.maxConnectionAgeMs,
+      ),
+      maxConnectionAgeGraceMs: secondsFlag(
+        "--max-connection-age-grace-seconds",
+        values["max-connection-age-grace-seconds"],
+        D.maxConnectionAgeGraceMs,
+      ),
+      maxConcurrentStreams: numberFlag(
+        "--max-concurrent-streams",
+        values["max-concurrent-streams"],
+        D.maxConcurrentStreams,
+      ),
+    },
+    http: {
+      requestTimeoutMs,
+      headersTimeoutMs: secondsFlag(
+        "--http-headers-timeout-seconds",
+        values["http-headers-timeout-seconds"],
+        D.httpHeadersTimeoutMs,
+      ),
+      keepAliveTimeoutMs: secondsFlag(
+        "--http-keepalive-timeout-seconds",
+        values["http-keepalive-timeout-seconds"],
+        D.httpKeepAliveTimeoutMs,
+      ),
+      idleTimeoutMs: httpIdleTimeoutMs,
+    },
   });
   // The signal handlers come first: whoever reads "listening on" may send a signal at once, and
   // a SIGTERM or SIGHUP before its handler would kill the process.
-  const stopped = new Promise<void>((resolve) => {
+  const stopped = new Promise<Error | undefined>((resolve) => {
     const stop = (signal: string) => {
       logger.info("stopping", { signal });
-      resolve();
+      resolve(undefined);
     };
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
     // A failed reload is logged by the server, which keeps serving with the files it had.
     process.on("SIGHUP", () => void server.reload().catch(() => {}));
+    // A store that failed for good (its file deleted) stops the server too.
+    void server.failed.then(resolve);
   });
   process.stdout.write(`listening on ${server.grpcAddress}\nlistening on ${server.httpAddress}\n`);
   logger.info("started", {
@@ -262,7 +387,8 @@ export async function runServe(args: string[]): Promise<number> {
     recovery: recoveryEnabled ? "on" : "off",
     pid: process.pid,
   });
-  await stopped;
+  const failure = await stopped;
   await server.close();
-  return 0;
+  // A store that failed for good (its file deleted): exit non-zero, for a supervisor to restart it.
+  return failure === undefined ? 0 : 1;
 }

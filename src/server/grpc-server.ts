@@ -9,17 +9,35 @@ import { file_pynenc_status_v1_status, StatusService } from "../../gen/ts/pynenc
 import type { StatusServiceHandlers } from "../service/status-service.js";
 import { grpcCallLogInterceptor } from "./call-log.js";
 import { SERVE_DEFAULTS } from "./defaults.js";
+import { createGrpcCallStreams } from "./grpc-call-streams.js";
 import { grpcServiceFromHandlers } from "./grpc-handlers.js";
+import { requestDeadlineInterceptor } from "./grpc-request-deadline.js";
 import type { Logger } from "./logger.js";
 import { reflectionPackageDefinition } from "./reflection-descriptors.js";
 import { ServingHealth } from "./serving-health.js";
 
-/** Options of the gRPC port. */
+/** Options of the gRPC port; each defaults to SERVE_DEFAULTS. */
 export interface GrpcServerOptions {
   /** Largest message accepted, in bytes (gRPC's default is 4 MiB). */
   readonly maxMessageBytes?: number;
   /** TLS (or mutual TLS) for every service of the port; plaintext without it. */
   readonly credentials?: grpc.ServerCredentials;
+  /** The server pings each connection this often... */
+  readonly keepaliveMs?: number;
+  /** ...and closes it when the answer takes longer than this. */
+  readonly keepaliveTimeoutMs?: number;
+  /** A connection with no call open for this long is closed. */
+  readonly maxConnectionIdleMs?: number;
+  /** A connection is asked to go away after this long (±10%), so clients spread over replicas again... */
+  readonly maxConnectionAgeMs?: number;
+  /** ...and closed this long after that, whatever is still open on it. */
+  readonly maxConnectionAgeGraceMs?: number;
+  /** Calls open at once on one connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS). */
+  readonly maxConcurrentStreams?: number;
+  /** A call's request must arrive in full within this long of its headers. */
+  readonly requestTimeoutMs?: number;
+  /** A watch cut off as too slow has its stream reset if its client has not read up to the error by then. */
+  readonly watchCutOffGraceMs?: number;
 }
 
 /** The gRPC port: the status service, grpc.health.v1.Health and server reflection (v1 and v1alpha). */
@@ -36,17 +54,37 @@ export function createGrpcServer(
   logger: Logger,
   options: GrpcServerOptions = {},
 ): GrpcServer {
-  const maxMessageBytes = options.maxMessageBytes ?? SERVE_DEFAULTS.maxMessageBytes;
+  const D = SERVE_DEFAULTS;
+  const maxMessageBytes = options.maxMessageBytes ?? D.maxMessageBytes;
+  const streams = createGrpcCallStreams();
   const server = new grpc.Server({
     "grpc.max_receive_message_length": maxMessageBytes,
     "grpc.max_send_message_length": maxMessageBytes,
-    // Let long watches live; clients ping, and idle progress marks keep the stream busy.
+    // Let long watches live: clients may ping (no more than every 5 s), and idle progress marks
+    // keep the stream busy.
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 5_000,
-    // At --log-level debug, one line per call; otherwise no interceptor, and nothing to pay per call.
-    interceptors: logger.enabled("debug") ? [grpcCallLogInterceptor(logger)] : [],
+    // Pings find dead peers, and connections nghttp2 has stopped reading (after a rapid-reset
+    // flood it sends GOAWAY and reads no more, but the socket stays open until someone closes it).
+    // grpc-js servers do not police how often clients ping; nghttp2 bounds a flood of them.
+    "grpc.keepalive_time_ms": options.keepaliveMs ?? D.keepaliveMs,
+    "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs ?? D.keepaliveTimeoutMs,
+    "grpc.max_connection_idle_ms": options.maxConnectionIdleMs ?? D.maxConnectionIdleMs,
+    "grpc.max_connection_age_ms": options.maxConnectionAgeMs ?? D.maxConnectionAgeMs,
+    "grpc.max_connection_age_grace_ms": options.maxConnectionAgeGraceMs ?? D.maxConnectionAgeGraceMs,
+    "grpc.max_concurrent_streams": options.maxConcurrentStreams ?? D.maxConcurrentStreams,
+    interceptors: [
+      // First: it must see the call grpc-js makes for the stream.
+      streams.interceptor,
+      requestDeadlineInterceptor(options.requestTimeoutMs ?? D.requestTimeoutMs, streams),
+      // At --log-level debug, one line per call; otherwise nothing to pay per call.
+      ...(logger.enabled("debug") ? [grpcCallLogInterceptor(logger)] : []),
+    ],
   });
-  const { definition, implementation } = grpcServiceFromHandlers(StatusService, handlers, logger);
+  const { definition, implementation } = grpcServiceFromHandlers(StatusService, handlers, logger, {
+    streams,
+    cutOffGraceMs: options.watchCutOffGraceMs ?? D.watchCutOffGraceMs,
+  });
   server.addService(definition, implementation);
   const health = new ServingHealth({ "": "NOT_SERVING", [StatusService.typeName]: "NOT_SERVING" });
   health.addToServer(server);

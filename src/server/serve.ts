@@ -8,9 +8,9 @@ import { type Authenticator, createAuthenticator } from "./auth/authenticator.js
 import { guardHandlers } from "./auth/guarded-handlers.js";
 import type { CorsAllowOrigins } from "./cors-policy.js";
 import { SERVE_DEFAULTS } from "./defaults.js";
-import { createGrpcServer } from "./grpc-server.js";
+import { createGrpcServer, type GrpcServerOptions } from "./grpc-server.js";
 import { createHttpPages } from "./http-pages.js";
-import { createHttpServer } from "./http-server.js";
+import { createHttpServer, type HttpServerOptions } from "./http-server.js";
 import { checkBindIsSafe } from "./insecure-bind.js";
 import { instrumentHandlers } from "./instrument-handlers.js";
 import { instrumentStore } from "./instrumented-store.js";
@@ -18,6 +18,7 @@ import { listenErrorFrom } from "./listen-error.js";
 import type { Logger } from "./logger.js";
 import { startMaintenance } from "./maintenance.js";
 import { createServerMetrics, type ServerMetrics } from "./server-metrics.js";
+import { startStatsLog } from "./stats-log.js";
 import { createReloadableGrpcCredentials } from "./tls/grpc-tls-credentials.js";
 import { loadTlsMaterial, type TlsFiles } from "./tls/tls-material.js";
 
@@ -42,6 +43,8 @@ export interface ServeOptions {
   readonly maxMessageBytes?: number;
   readonly watchBufferLimit?: number;
   readonly watchProgressIntervalMs?: number;
+  /** How long a watch cut off as too slow has to read up to its error before its stream is dropped. */
+  readonly watchCutOffGraceMs?: number;
   /** How long shutdown waits for calls in flight before cutting them off. */
   readonly shutdownGraceMs?: number;
   /** When invocations count as abandoned (also ListRunners' default for a dead runner). */
@@ -64,6 +67,19 @@ export interface ServeOptions {
   readonly corsAllowOrigins?: CorsAllowOrigins;
   /** Serve a non-loopback address without TLS and authentication all the same (`--insecure`). */
   readonly insecure?: boolean;
+  /** Open a SQLite file without `PRAGMA quick_check` (huge files). */
+  readonly sqliteSkipQuickCheck?: boolean;
+  /** Watches open at once, over both ports. */
+  readonly maxWatchers?: number;
+  /** The gRPC port's connection limits. */
+  readonly grpc?: Omit<GrpcServerOptions, "maxMessageBytes" | "watchCutOffGraceMs">;
+  /** The HTTP port's connection limits. */
+  readonly http?: Pick<
+    HttpServerOptions,
+    "headersTimeoutMs" | "requestTimeoutMs" | "keepAliveTimeoutMs" | "idleTimeoutMs"
+  >;
+  /** Log a `stats` line (memory, event-loop delay) this often at debug level; none when unset. */
+  readonly statsIntervalMs?: number;
 }
 
 /** A server that is accepting calls on both ports. */
@@ -79,6 +95,12 @@ export interface RunningServer {
    * the files it had, and the promise rejects.
    */
   reload(): Promise<void>;
+  /**
+   * Resolves with the error that made the store refuse every write for good (its file deleted or
+   * replaced): the server then reports NOT_SERVING and has logged it; close it and exit non-zero,
+   * for a supervisor to restart it. Never resolves otherwise.
+   */
+  readonly failed: Promise<Error>;
   /** Stop cleanly: NOT_SERVING, no new calls, watches end with UNAVAILABLE, the store closed. */
   close(): Promise<void>;
 }
@@ -110,6 +132,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     sqliteSynchronous: options.sqliteSynchronous ?? SERVE_DEFAULTS.sqliteSynchronous,
     config,
     observer: metrics.storeObserver,
+    sqliteSkipQuickCheck: options.sqliteSkipQuickCheck ?? SERVE_DEFAULTS.sqliteSkipQuickCheck,
   });
   const store = instrumentStore(openedStore, metrics);
   metrics.bindStore(store);
@@ -122,17 +145,26 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     runnerDeadAfterMs: recovery.runnerDeadAfterMs,
     allowPurge: options.allowPurge ?? SERVE_DEFAULTS.allowPurge,
     onInternalError: (error) => logger.error("internal error", { error }),
+    maxWatchers: options.maxWatchers ?? SERVE_DEFAULTS.maxWatchers,
   });
+  const watchCutOffGraceMs = options.watchCutOffGraceMs ?? SERVE_DEFAULTS.watchCutOffGraceMs;
   // Access control inside, metrics outside: the metrics count the calls it refuses too.
   const guarded = authenticator === undefined ? service : guardHandlers(service, () => authenticator!, logger);
   const handlers = instrumentHandlers(StatusService, guarded, metrics);
-  const grpcServer = createGrpcServer(handlers, logger, { maxMessageBytes, credentials: grpcTls?.credentials });
+  const grpcServer = createGrpcServer(handlers, logger, {
+    ...options.grpc,
+    maxMessageBytes,
+    watchCutOffGraceMs,
+    credentials: grpcTls?.credentials,
+  });
   const pages = createHttpPages({
     metrics: { contentType: metrics.registry.contentType, scrape: metrics.scrape },
     dashboardDir: options.dashboardDir,
   });
   const httpServer = createHttpServer(handlers, {
+    ...options.http,
     maxMessageBytes,
+    watchCutOffGraceMs,
     logger,
     servingStatus: () => grpcServer.health.statusOf(""),
     pages,
@@ -163,6 +195,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     },
     logger,
   );
+  const stats = options.statsIntervalMs === undefined ? undefined : startStatsLog(logger, options.statsIntervalMs);
   for (const service of ["", StatusService.typeName]) grpcServer.health.setStatus(service, "SERVING");
   const grpcAddress = formatAddress(grpcListen.host, grpcPort);
   const httpAddress = formatAddress(httpListen.host, httpPort);
@@ -172,6 +205,11 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
       mutual: tlsMaterial.clientCa !== undefined,
     });
   }
+  const failed = (openedStore.failed ?? new Promise<Error>(() => {})).then((error) => {
+    for (const service of ["", StatusService.typeName]) grpcServer.health.setStatus(service, "NOT_SERVING");
+    logger.error("store failed; refusing writes until restarted", { error });
+    return error;
+  });
 
   let closing: Promise<void> | undefined;
   return {
@@ -199,6 +237,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
         throw error;
       }
     },
+    failed,
     close() {
       closing ??= (async () => {
         for (const service of ["", StatusService.typeName]) grpcServer.health.setStatus(service, "NOT_SERVING");
@@ -215,6 +254,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
           httpServer.close(grace),
         ]);
         await maintenance.stop();
+        stats?.stop();
         await store.close();
         logger.info("stopped", { grpc: grpcAddress, http: httpAddress });
       })();

@@ -8,9 +8,13 @@ import {
 import { InvocationStatusOwnershipError, InvocationStatusTransitionError } from "../core/index.js";
 import {
   InvocationNotFoundError,
+  OutcomeUnknownError,
   RequestIdReusedError,
   RevisionCompactedError,
   RevisionMismatchError,
+  StoreCorruptError,
+  StoreFileGoneError,
+  StoreFullError,
   StoreUnavailableError,
   WatcherTooSlowError,
 } from "../store/index.js";
@@ -31,6 +35,12 @@ export type ErrorReason =
   | "REQUEST_ID_REUSED"
   | "PURGE_DISABLED"
   | "UNAVAILABLE"
+  | "OUTCOME_UNKNOWN"
+  | "STORE_FULL"
+  | "STORE_CORRUPT"
+  | "STORE_FILE_GONE"
+  | "TOO_MANY_WATCHERS"
+  | "REQUEST_TIMEOUT"
   | "UNAUTHENTICATED"
   | "TOKEN_EXPIRED"
   | "PERMISSION_DENIED"
@@ -159,8 +169,25 @@ export function connectErrorFrom(error: unknown): ConnectError {
     );
   }
   if (error instanceof StoreUnavailableError) {
-    // The store's engine is out of reach (a Redis restart): the call can be retried.
+    // The store's engine is out of reach (a Redis restart) and the call was not applied: a retry is safe.
     return statusError(Code.Unavailable, "UNAVAILABLE", error.message, {}, [], error);
+  }
+  if (error instanceof OutcomeUnknownError) {
+    // The write was sent and may have been applied: UNAVAILABLE would invite a blind retry that
+    // could apply it twice; the same request_id gets the first outcome instead.
+    return statusError(Code.Unknown, "OUTCOME_UNKNOWN", error.message, {}, [], error);
+  }
+  if (error instanceof StoreFullError) {
+    // Nothing was written; a retry can succeed once the operator has made room.
+    return statusError(Code.ResourceExhausted, "STORE_FULL", error.message, {}, [], error);
+  }
+  if (error instanceof StoreCorruptError) {
+    // The data itself is damaged: retrying cannot help, an operator must recover the file.
+    return statusError(Code.DataLoss, "STORE_CORRUPT", error.message, {}, [], error);
+  }
+  if (error instanceof StoreFileGoneError) {
+    // Refused, not applied; the server is going down for a restart, so another attempt can succeed.
+    return statusError(Code.Unavailable, "STORE_FILE_GONE", error.message, {}, [], error);
   }
   if (error instanceof WatcherTooSlowError) {
     // Nothing was lost: the client resumes with start_revision = lastSentRevision + 1.

@@ -7,7 +7,7 @@ import type {
   Message,
   MessageShape,
 } from "@bufbuild/protobuf";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { type ContextValues, createContextKey, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 
 /**
  * What a port knows of who is calling, read only when the server authenticates (so a server that
@@ -32,6 +32,8 @@ export interface RpcContext {
   readonly protocol?: RpcProtocol;
   /** The caller's credentials as the port received them; the server's access control reads them. */
   readonly credentials?: CallCredentials;
+  /** What the port passes on to handlers, such as STREAM_CUT_OFF. */
+  readonly values?: ContextValues;
 }
 
 /** The protocols the server speaks: gRPC on the gRPC port; Connect and gRPC-Web on the HTTP port. */
@@ -39,6 +41,17 @@ export type RpcProtocol = "grpc" | "connect" | "grpc-web";
 
 /** The principal of a call when the server authenticates nobody. */
 export const ANONYMOUS_PRINCIPAL = "";
+
+/**
+ * Ends the call's stream now with `error`, even while the port is waiting for a slow client to read
+ * what it sent: the port stops waiting, sends the error if the client reads again soon, and drops
+ * the stream if it does not. For a handler that finds out from outside its own iteration (a watcher
+ * whose buffer overflowed); its iteration then throws the same error, for a port that reads on.
+ */
+export type StreamCutOff = (error: Error) => void;
+
+/** The port's StreamCutOff for the call (a port without one just reads the error on). */
+export const STREAM_CUT_OFF = createContextKey<StreamCutOff>(() => {}, { description: "cut off the stream" });
 
 /** The handler of a unary RPC: a complete response message, ready to encode. */
 export type UnaryHandler<I extends DescMessage, O extends DescMessage> = (

@@ -39,7 +39,7 @@ import {
   timestampToProto,
 } from "./proto-conversions.js";
 import { rpcStatusFromConnectError } from "./rpc-status.js";
-import type { ServiceHandlers } from "./service-handlers.js";
+import { type ServiceHandlers, STREAM_CUT_OFF } from "./service-handlers.js";
 import { transitionCommandFromRequest, transitionResponseFromChange } from "./transition-request.js";
 import {
   batchItems,
@@ -62,6 +62,8 @@ export interface StatusServiceOptions {
   readonly shutdownSignal?: AbortSignal;
   /** Matching changes held for one live watcher before it is cut off. */
   readonly watchBufferLimit: number;
+  /** Watches open at once; one more is RESOURCE_EXHAUSTED (TOO_MANY_WATCHERS). */
+  readonly maxWatchers?: number;
   /** An idle watch gets a progress mark this often. */
   readonly watchProgressIntervalMs: number;
   /** A runner silent for longer is not alive in ListRunners, unless the request says otherwise. */
@@ -100,6 +102,7 @@ function shuttingDown() {
  */
 export function createStatusService(options: StatusServiceOptions): StatusServiceHandlers {
   const { store, watchBufferLimit, watchProgressIntervalMs, runnerDeadAfterMs } = options;
+  const maxWatchers = options.maxWatchers ?? Number.POSITIVE_INFINITY;
   const { config } = store;
   const describeResponse = create(DescribeStateMachineResponseSchema, {
     definitions: config.statuses.map((s) => definitionToProto(s, config.getDefinition(s))),
@@ -107,6 +110,25 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
   });
   const shutdownSignal = options.shutdownSignal ?? new AbortController().signal;
   const countsInvalidation = createCountsInvalidation();
+  let watchers = 0;
+  /** Count one more watcher, or refuse it; the returned release may be called any number of times. */
+  const watcherSlot = (): (() => void) => {
+    if (watchers >= maxWatchers) {
+      // The server's limit, not the client's fault: another replica, or later, may have room.
+      throw statusError(
+        Code.ResourceExhausted,
+        "TOO_MANY_WATCHERS",
+        `the server has ${maxWatchers} watches open, its limit; retry later or on another replica`,
+        { maxWatchers: String(maxWatchers) },
+      );
+    }
+    watchers++;
+    let held = true;
+    return () => {
+      if (held) watchers--;
+      held = false;
+    };
+  };
   // A store publishes one object per change to every watcher; converting it once lets every
   // watcher share the message (and the transport its encoding) instead of redoing it per watcher.
   const liveResponses = new WeakMap<StoredChange, WatchStatusResponse>();
@@ -233,23 +255,36 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
         (runnerId === undefined || record.runnerId === runnerId || previousRunnerId === runnerId) &&
         (taskId === undefined || record.taskId === taskId);
       const signal = AbortSignal.any([context.signal, shutdownSignal]);
+      // Released when the watch ends, however it ends: the port may never read a cut-off one again.
+      const release = watcherSlot();
+      signal.addEventListener("abort", release);
+      const cutOff = context.values?.get(STREAM_CUT_OFF) ?? (() => {});
       const events = watchChanges(store, {
         startRevision,
         includeInitial: request.includeInitial,
         snapshot,
         matches,
         bufferLimit: watchBufferLimit,
+        onTooSlow(error) {
+          release();
+          cutOff(error);
+        },
         progressIntervalMs: watchProgressIntervalMs,
         signal,
       });
-      for await (const event of events) {
-        yield event.kind === "change"
-          ? event.initial
-            ? changeResponse(event.change, true)
-            : liveChange(event.change)
-          : create(WatchStatusResponseSchema, {
-              event: { case: "progress", value: create(WatchProgressSchema, { revision: BigInt(event.revision) }) },
-            });
+      try {
+        for await (const event of events) {
+          yield event.kind === "change"
+            ? event.initial
+              ? changeResponse(event.change, true)
+              : liveChange(event.change)
+            : create(WatchStatusResponseSchema, {
+                event: { case: "progress", value: create(WatchProgressSchema, { revision: BigInt(event.revision) }) },
+              });
+        }
+      } finally {
+        signal.removeEventListener("abort", release);
+        release();
       }
       if (shutdownSignal.aborted) throw shuttingDown();
     },
@@ -262,6 +297,8 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
           ? DEFAULT_COUNTS_INTERVAL_MS
           : Math.max(nonNegativeDurationMs("interval", request.interval), MIN_COUNTS_INTERVAL_MS);
       const signal = AbortSignal.any([context.signal, shutdownSignal]);
+      // A counts stream is a watch too: it counts against --max-watchers.
+      const release = watcherSlot();
       const updates = watchCounts(store, countsInvalidation, {
         namespace,
         taskId,
@@ -269,13 +306,17 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
         recheckMs: COUNTS_RECHECK_MS,
         signal,
       });
-      for await (const update of updates) {
-        yield create(WatchCountsResponseSchema, {
-          counts: statusCountsToProto(update.counts, config.statuses, true),
-          total: BigInt(update.total),
-          revision: BigInt(update.revision),
-          transitionsPerSecond: update.transitionsPerSecond,
-        });
+      try {
+        for await (const update of updates) {
+          yield create(WatchCountsResponseSchema, {
+            counts: statusCountsToProto(update.counts, config.statuses, true),
+            total: BigInt(update.total),
+            revision: BigInt(update.revision),
+            transitionsPerSecond: update.transitionsPerSecond,
+          });
+        }
+      } finally {
+        release();
       }
       if (shutdownSignal.aborted) throw shuttingDown();
     },

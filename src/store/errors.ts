@@ -39,7 +39,7 @@ export class RequestIdReusedError extends Error {
   }
 }
 
-/** The store's engine cannot be reached, or the call's fate is unknown: retry later (with a request id). */
+/** The store's engine cannot be reached and the call was not applied: retry later. */
 export class StoreUnavailableError extends Error {
   override name = "StoreUnavailableError";
 }
@@ -58,4 +58,30 @@ export class StateMachineProfileMismatchError extends Error {
         "(a store keeps the state machine it was created with: its records follow that machine's rules).",
     );
   }
+}
+
+/**
+ * The store's connection dropped after a write was sent: it may or may not have been applied.
+ * Retrying is safe only with the same request id, which returns the first outcome.
+ */
+export class OutcomeUnknownError extends Error {
+  override name = "OutcomeUnknownError";
+}
+
+/** The store has no room left (a full disk, Redis at its maxmemory): nothing was written. */
+export class StoreFullError extends Error {
+  override name = "StoreFullError";
+}
+
+/** The store's data is damaged (SQLite found a malformed page): what was asked cannot be trusted. */
+export class StoreCorruptError extends Error {
+  override name = "StoreCorruptError";
+}
+
+/**
+ * The store's file was deleted or replaced while the server had it open: writes would go to a
+ * file nobody can open again, so every later write is refused and the server must restart.
+ */
+export class StoreFileGoneError extends Error {
+  override name = "StoreFileGoneError";
 }

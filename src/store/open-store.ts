@@ -65,6 +65,8 @@ export interface OpenStoreOptions {
   readonly sqliteSynchronous?: "full" | "normal";
   /** Told how the backend's commits go (the server's metrics). */
   readonly observer?: StoreObserver;
+  /** Open the SQLite file without `PRAGMA quick_check` (huge files). */
+  readonly sqliteSkipQuickCheck?: boolean;
 }
 
 /** Open the store a `--store` value names: `memory`, `sqlite:PATH` or `redis://HOST:PORT/DB`. */
@@ -74,7 +76,12 @@ export async function openStore(spec: string, options: OpenStoreOptions): Promis
   if (spec.startsWith("sqlite:") && spec.length > "sqlite:".length) {
     const path = spec.slice("sqlite:".length);
     try {
-      return createSqliteStore(path, { synchronous: options.sqliteSynchronous, config, observer });
+      return createSqliteStore(path, {
+        synchronous: options.sqliteSynchronous,
+        config,
+        observer,
+        skipQuickCheck: options.sqliteSkipQuickCheck,
+      });
     } catch (error) {
       throw sqliteOpenError(path, error);
     }

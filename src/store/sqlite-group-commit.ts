@@ -49,6 +49,8 @@ export interface SqliteGroupCommitOptions {
   readonly publish: (change: StoredChange) => void;
   /** Told of every group that committed: how many operations it held and how long it took (s). */
   readonly onCommitted?: (operations: number, seconds: number) => void;
+  /** Called before each group runs; when it throws, every operation of the group fails with that error. */
+  readonly beforeCommit?: () => void;
 }
 
 /** Operations that run one after another, each group committed in one SQLite transaction. */
@@ -128,6 +130,7 @@ export function createSqliteGroupCommit(db: Database.Database, options: SqliteGr
     let result: ReturnType<typeof runGroup>;
     const started = performance.now();
     try {
+      options.beforeCommit?.();
       result = runGroup(group);
     } catch (error) {
       for (const queued of group) queued.reject(error);

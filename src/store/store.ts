@@ -305,4 +305,10 @@ export interface StatusStore {
   subscribe(listener: ChangeListener): () => void;
   /** Finish pending writes and release the backend. */
   close(): Promise<void>;
+  /**
+   * Resolves with the error that makes the store refuse every write for good (SQLite: its file was
+   * deleted or replaced); never resolves while the store is usable. The server then stops serving
+   * and exits, for a supervisor to restart it. Backends that cannot fail so leave it out.
+   */
+  readonly failed?: Promise<Error>;
 }

@@ -18,6 +18,13 @@ export interface WatchOptions {
   readonly matches: (change: StoredChange) => boolean;
   /** Matching live changes held for a watcher before it counts as too slow. */
   readonly bufferLimit: number;
+  /**
+   * Called at once, from the store's publish, when a live watcher's buffer overflows: the buffer is
+   * dropped then, not when the watcher is next read (a transport waiting for a client that does not
+   * read would never read it), and the caller ends the stream. The generator throws the same error
+   * if it is resumed.
+   */
+  readonly onTooSlow?: (error: WatcherTooSlowError) => void;
   /** A progress mark is sent when nothing else was sent for this long. */
   readonly progressIntervalMs: number;
   /** Ends the watch (the generator returns). */
@@ -104,21 +111,35 @@ export async function* watchChanges(store: StatusStore, options: WatchOptions): 
   let overflowed = false;
   let lastPublished = 0;
   let wake: (() => void) | undefined;
+  // `sent`: every matching change up to this revision has been sent or skipped.
+  let sent = 0;
+  let live = false;
+  let tooSlow: WatcherTooSlowError | undefined;
 
   const unsubscribe = store.subscribe((change) => {
     lastPublished = change.record.revision;
     if (matches(change)) {
       if (queue.length < bufferLimit) queue.push(change);
-      else overflowed = true;
+      else if (!live) overflowed = true;
+      else if (tooSlow === undefined) {
+        tooSlow = new WatcherTooSlowError(sent, bufferLimit);
+        queue.length = 0;
+        unsubscribe();
+        options.onTooSlow?.(tooSlow);
+      }
     }
     wake?.();
+  });
+  // A progress mark says everything up to its revision has been sent: never beyond what the store
+  // has (a start_revision in the future has skipped nothing yet).
+  const progress = (revision: number): WatchEvent => ({
+    kind: "progress",
+    revision: Math.min(revision, store.currentRevision()),
   });
   const onAbort = () => wake?.();
   signal.addEventListener("abort", onAbort);
 
   try {
-    // `sent`: every matching change up to this revision has been sent or skipped.
-    let sent: number;
     let catchingUp: boolean;
     // The revision of the last progress mark sent (-1: none yet).
     let marked = -1;
@@ -160,14 +181,12 @@ export async function* watchChanges(store: StatusStore, options: WatchOptions): 
       catchingUp = false;
     }
 
-    // A progress mark says how far the watch is up to date, never beyond what the store has (a
-    // watch from a future revision has skipped ahead of it).
-    const upTo = (revision: number) => Math.min(revision, store.currentRevision());
+    live = true;
     let lastSentAt = Date.now();
-    const caughtUp = upTo(Math.max(sent, queue.length === 0 ? lastPublished : 0));
-    if (caughtUp > marked) yield { kind: "progress", revision: caughtUp };
+    const caughtUp = Math.min(Math.max(sent, queue.length === 0 ? lastPublished : 0), store.currentRevision());
+    if (caughtUp > marked) yield progress(caughtUp);
     while (!signal.aborted) {
-      if (overflowed) throw new WatcherTooSlowError(sent, bufferLimit);
+      if (tooSlow !== undefined) throw tooSlow;
       const change = queue.shift();
       if (change !== undefined) {
         if (change.record.revision <= sent) continue;
@@ -179,7 +198,7 @@ export async function* watchChanges(store: StatusStore, options: WatchOptions): 
       const idleFor = Date.now() - lastSentAt;
       if (idleFor >= options.progressIntervalMs) {
         lastSentAt = Date.now();
-        yield { kind: "progress", revision: upTo(Math.max(sent, lastPublished)) };
+        yield progress(Math.max(sent, lastPublished));
         continue;
       }
       await new Promise<void>((resolve) => {

@@ -154,7 +154,8 @@ describe.each(["grpc", "connect", "grpcWeb"] as const)("WatchStatus over %s", (p
 
 describe("watch limits and shutdown", () => {
   test("a slow watcher is cut off with RESOURCE_EXHAUSTED naming the last revision sent, and resumes losing nothing", async () => {
-    const server = await startTestServer({ store: "memory", watchBufferLimit: 50 });
+    // The watcher reads again only after 600 transitions: give it time, however loaded the machine.
+    const server = await startTestServer({ store: "memory", watchBufferLimit: 50, watchCutOffGraceMs: 120_000 });
     const raw = createGrpcJsClient(server.server.grpcAddress);
     const call = (
       raw as unknown as Record<string, (r: unknown) => grpc.ClientReadableStream<WatchStatusResponse>>

@@ -14,6 +14,8 @@ export interface ServerProcess {
   readonly httpAddress: string;
   /** Everything it wrote to stderr (its JSON log). */
   readonly log: () => string;
+  /** Resolves with its exit code once it exits, by itself or stopped. */
+  readonly exited: Promise<number | null>;
   /** SIGTERM, and wait for the exit code. */
   stop(): Promise<number | null>;
   /** SIGKILL, and wait. */
@@ -31,17 +33,20 @@ export interface ServerProcessOptions {
   readonly executable?: string;
   /** The working directory (default: the repository root). */
   readonly cwd?: string;
+  /** A command that runs node for it (node and its arguments follow), e.g. to set up a mount namespace. */
+  readonly launcher?: readonly string[];
 }
 
 /** Start `pynenc-status serve` with these extra flags and wait until both ports accept calls. */
 export async function startServerProcess(flags: string[], options: ServerProcessOptions = {}): Promise<ServerProcess> {
-  const { nodeFlags = [], timeoutMs = 20_000, compiled = false, executable, cwd = REPO_ROOT } = options;
+  const { nodeFlags = [], timeoutMs = 20_000, compiled = false, executable, cwd = REPO_ROOT, launcher = [] } = options;
   const entry = compiled ? ["bin/pynenc-status.js"] : ["--import", "tsx", "src/cli/main.ts"];
+  const [command, ...launcherArgs] = [...launcher, process.execPath];
   const child = spawn(
-    executable ?? process.execPath,
+    executable ?? command!,
     // Recovery is off unless a test asks for it (a later flag wins), so slow machines do not trip it.
     [
-      ...(executable === undefined ? [...nodeFlags, ...entry] : []),
+      ...(executable === undefined ? [...launcherArgs, ...nodeFlags, ...entry] : []),
       "serve",
       "--listen",
       "127.0.0.1:0",
@@ -71,16 +76,16 @@ export async function startServerProcess(flags: string[], options: ServerProcess
       }
     });
   });
-  const exited = once(child, "exit");
+  const exited = once(child, "exit").then(([code]) => code as number | null);
   return {
     child,
     grpcAddress: addresses[0]!,
     httpAddress: addresses[1]!,
     log: () => stderr,
+    exited,
     async stop() {
       if (child.exitCode === null) child.kill("SIGTERM");
-      const [code] = await exited;
-      return code as number | null;
+      return exited;
     },
     async kill() {
       if (child.exitCode === null) child.kill("SIGKILL");

@@ -76,11 +76,11 @@ export function guardHandlers(
       method.methodKind === "server_streaming"
         ? async function* (request, context) {
             const caller = await admit(request, context, method.name, rule);
-            yield* inner(request, { signal: context.signal, principal: caller.name }) as AsyncIterable<Message>;
+            yield* inner(request, { ...context, principal: caller.name }) as AsyncIterable<Message>;
           }
         : async (request, context) => {
             const caller = await admit(request, context, method.name, rule);
-            return inner(request, { signal: context.signal, principal: caller.name }) as Promise<Message>;
+            return inner(request, { ...context, principal: caller.name }) as Promise<Message>;
           };
   }
 
@@ -88,7 +88,7 @@ export function guardHandlers(
     const method = StatusService.method.batchTransition.name;
     const caller = await authenticate(context, method);
     const denials = batchItems("requests", request.requests).map((item) => transitionDenial(item, caller, method));
-    const inner = { signal: context.signal, principal: caller.name };
+    const inner = { ...context, principal: caller.name };
     const refusedItems = denials.flatMap((denial, i) => (denial === undefined ? [] : [i]));
     if (refusedItems.length === 0) return handlers.batchTransition(request, inner);
     logger.warn("refused", {

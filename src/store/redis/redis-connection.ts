@@ -1,10 +1,11 @@
 import { Redis, type RedisOptions } from "ioredis";
-import { StoreUnavailableError } from "../errors.js";
+import { OutcomeUnknownError, StoreFullError, StoreUnavailableError } from "../errors.js";
 
-/** The connection to Redis closed with the call in flight: whether Redis ran it is unknown. */
-export class RedisConnectionLostError extends StoreUnavailableError {
-  override name = "RedisConnectionLostError";
-}
+/** What a command does to Redis's data: a lost connection leaves a write's outcome unknown. */
+export type RedisCommandEffect = "read" | "write";
+
+/** Redis's reply when it is at its maxmemory and refuses to write (also inside a script's error). */
+const OUT_OF_MEMORY = /\bOOM command not allowed\b/;
 
 const OPTIONS: RedisOptions = {
   lazyConnect: true,
@@ -24,9 +25,11 @@ export interface RedisConnection {
   readonly client: Redis;
   /**
    * Await a command just issued on `client`. ioredis drops commands it will not resend without
-   * settling them; this fails them with RedisConnectionLostError when the connection closes.
+   * settling them; this fails them when the connection closes: a write with OutcomeUnknownError
+   * (it was sent, Redis may have run it), a read with StoreUnavailableError. A Redis refusing to
+   * write for lack of memory is StoreFullError.
    */
-  send<T>(command: Promise<T>): Promise<T>;
+  send<T>(command: Promise<T>, effect?: RedisCommandEffect): Promise<T>;
   /** Close the connection (calls in flight fail). */
   close(): void;
 }
@@ -51,6 +54,8 @@ export function redisAddress(url: string): string {
 /** Connect to `url`; rejects when Redis cannot be reached. ioredis reconnects by itself later. */
 export async function connectRedis(url: string): Promise<RedisConnection> {
   const client = new Redis(url, OPTIONS);
+  // Errors name the host and database, never the URL's password.
+  const address = redisAddress(url);
   // Failures reach the calls they break (as RedisConnectionLostError or ioredis's own errors);
   // the last one says why a first connection failed, which connect() itself does not.
   let lastError: Error | undefined;
@@ -59,7 +64,7 @@ export async function connectRedis(url: string): Promise<RedisConnection> {
   });
   let lost = armed();
   client.on("close", () => {
-    lost.reject(new RedisConnectionLostError(`The connection to Redis at ${url} closed with the call in flight`));
+    lost.reject(new OutcomeUnknownError(`The connection to Redis at ${address} closed with the call in flight`));
     lost = armed();
   });
   try {
@@ -67,15 +72,33 @@ export async function connectRedis(url: string): Promise<RedisConnection> {
   } catch (error) {
     client.disconnect();
     const why = lastError?.message ?? (error as Error).message;
-    throw new StoreUnavailableError(`cannot connect to Redis at ${redisAddress(url)}: ${why}`, { cause: error });
+    throw new StoreUnavailableError(`cannot connect to Redis at ${address}: ${why}`, { cause: error });
   }
   return {
     client,
-    send: (command) =>
+    send: (command, effect = "read") =>
       Promise.race([command, lost.promise]).catch((error: unknown) => {
-        // ioredis refuses commands while it is disconnected (no offline queue): Redis is unreachable.
-        if (error instanceof StoreUnavailableError || client.status === "ready") throw error;
-        throw new StoreUnavailableError(`Redis at ${url} is unreachable (${(error as Error).message})`, {
+        if (error instanceof OutcomeUnknownError) {
+          if (effect === "write") {
+            throw new OutcomeUnknownError(
+              `The connection to Redis at ${address} closed after the call was sent: it may have been applied; ` +
+                "retry with the same request_id to get its outcome",
+              { cause: error },
+            );
+          }
+          // A read changes nothing: it certainly did not apply, so a plain retry is safe.
+          throw new StoreUnavailableError(`The connection to Redis at ${address} closed during the call`, {
+            cause: error,
+          });
+        }
+        if (error instanceof Error && OUT_OF_MEMORY.test(error.message)) {
+          throw new StoreFullError(`Redis at ${address} is out of memory (maxmemory): ${error.message}`, {
+            cause: error,
+          });
+        }
+        // ioredis refuses commands while it is disconnected (no offline queue): nothing was sent.
+        if (client.status === "ready") throw error;
+        throw new StoreUnavailableError(`Redis at ${address} is unreachable (${(error as Error).message})`, {
           cause: error,
         });
       }),

@@ -26,6 +26,18 @@ export const STORE_SCRIPT_NAMES = [
 /** The name of one store script (its file is `<name>.lua`). */
 export type StoreScriptName = (typeof STORE_SCRIPT_NAMES)[number];
 
+/** The scripts that only read: a connection lost during one of them changed nothing. */
+const READ_ONLY_SCRIPTS: ReadonlySet<StoreScriptName> = new Set<StoreScriptName>([
+  "find-abandoned",
+  "list-runners",
+  "recovery-candidates",
+  "list-available",
+  "list-invocations",
+  "batch-get",
+  "count-invocations",
+  "read-history",
+]);
+
 /** Runs a store script with the whole keyspace as KEYS and the given ARGV. */
 export type RunStoreScript = (name: StoreScriptName, ...args: Array<string | number>) => Promise<unknown>;
 
@@ -46,5 +58,5 @@ export function defineStoreScripts({ client, send }: RedisConnection, keys: Redi
   }
   // defineCommand adds methods that ioredis's types cannot know.
   const commands = client as unknown as Record<StoreScriptName, (...args: Array<string | number>) => Promise<unknown>>;
-  return (name, ...args) => send(commands[name](...keyArgs, ...args));
+  return (name, ...args) => send(commands[name](...keyArgs, ...args), READ_ONLY_SCRIPTS.has(name) ? "read" : "write");
 }
