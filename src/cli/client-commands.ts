@@ -33,6 +33,14 @@ export interface ParsedClientCommand {
   readonly call: (client: StatusClient) => Promise<void>;
 }
 
+/** The flags every client command takes: how to reach the server, the namespace, and --help. */
+export const CLIENT_COMMAND_OPTIONS = {
+  ...CONNECTION_OPTIONS,
+  namespace: { type: "string" },
+  server: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies NonNullable<ParseArgsConfig["options"]>;
+
 /** A client command: its help, and how it runs once parsed. */
 export interface ClientCommand {
   readonly help: string;
@@ -45,13 +53,7 @@ function parse(
 ): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   const { values, positionals } = parseArgs({
     args,
-    options: {
-      ...options,
-      ...CONNECTION_OPTIONS,
-      namespace: { type: "string" },
-      server: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
+    options: { ...options, ...CLIENT_COMMAND_OPTIONS },
     allowPositionals: true,
     strict: true,
   });

@@ -5,8 +5,14 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { StatusService, type WatchStatusRequestSchema } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import type { StatusClient } from "../client/index.js";
 import { describeError, UsageError } from "./cli-error.js";
-import { type ClientCommand, DEFAULT_SERVER, printJson, SERVER_FLAG } from "./client-commands.js";
-import { CONNECTION_OPTIONS, connectionFromFlags } from "./connection-flags.js";
+import {
+  CLIENT_COMMAND_OPTIONS,
+  type ClientCommand,
+  DEFAULT_SERVER,
+  printJson,
+  SERVER_FLAG,
+} from "./client-commands.js";
+import { connectionFromFlags } from "./connection-flags.js";
 import { parseStatusArgument } from "./status-argument.js";
 
 // Errors after which the same watch, resumed from the last revision, can go on.
@@ -84,10 +90,7 @@ ${SERVER_FLAG}`,
         "start-revision": { type: "string" },
         "include-initial": { type: "boolean" },
         progress: { type: "boolean" },
-        ...CONNECTION_OPTIONS,
-        namespace: { type: "string" },
-        server: { type: "string" },
-        help: { type: "boolean", short: "h" },
+        ...CLIENT_COMMAND_OPTIONS,
       },
       allowPositionals: true,
       strict: true,

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import type { InvocationStatus } from "../core/index.js";
 import type { CountsAtRevision, StatusStore } from "../store/index.js";
 
@@ -57,17 +58,9 @@ export interface CountsUpdate extends CountsAtRevision {
   readonly transitionsPerSecond: number;
 }
 
+/** Wait `ms`, or less when `signal` aborts. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done);
-  });
+  return delay(ms, undefined, { signal }).catch(() => {});
 }
 
 function sameCounts(a: ReadonlyMap<InvocationStatus, number>, b: ReadonlyMap<InvocationStatus, number>): boolean {
