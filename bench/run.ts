@@ -8,6 +8,7 @@ import { createInterface } from "node:readline";
 import { startRedisServer } from "../test/helpers/redis-server.js";
 import { REPO_ROOT, startServerProcess } from "../test/helpers/server-process.js";
 import { makeTestCertificates } from "../test/helpers/test-certificates.js";
+import { benchBatchRegistration } from "./batch-registration.js";
 import {
   buildLoadgen,
   type LoadgenRun,
@@ -24,7 +25,8 @@ import { benchStartUp } from "./start-up.js";
 /**
  * `npm run bench [-- FILTER]`: start-up time and idle memory, compiled against tsx; server CPU per
  * call of Transition against a no-op call (the standard health Check) on the same server in the
- * same run (on Redis with 1, 2 and 3 replicas), watch fan-out figures, what the observability costs
+ * same run (on Redis with 1, 2 and 3 replicas), 1,000 registrations in one BatchTransition against
+ * single Transitions, watch fan-out figures, what the observability costs
  * (a /metrics scrape at 100k invocations, 50 open WatchCounts streams against the Transition path),
  * TLS and token auth against plaintext, memory per connection and per watcher, event-loop delay and
  * Get latency under large lists, and a pynenc app through the plugin against pynenc's built-in
@@ -336,6 +338,7 @@ try {
     await benchStore("SQLite store, --sqlite-synchronous full (answered once on disk)", sqlite("full"));
   }
   if ("claim".includes(filter)) await benchClaims();
+  if ("batch".includes(filter)) await benchBatchRegistration(dir);
   if ("recovery".includes(filter)) await benchRecoveryScan(join(dir, "recovery.db"));
   if ("watch".includes(filter)) {
     await benchWatchFanOut(100);
