@@ -38,6 +38,7 @@ export const SERVE_FLAG_DEFAULTS = {
   "--purge-final-after": durationDefault(D.retention.purgeFinalAfterMs),
   "--allow-purge": D.allowPurge ? "on" : "off",
   "--insecure": D.insecure ? "on" : "off",
+  "--metrics-public": D.metricsPublic ? "on" : "off",
   "--max-watchers": String(D.maxWatchers),
   "--request-timeout-seconds": seconds(D.requestTimeoutMs),
   "--keepalive-seconds": seconds(D.keepaliveMs),
@@ -131,6 +132,8 @@ Flags:
                                  runner_ids and namespaces claims; sub names the principal)
   --auth-jwt-issuer ISS          the iss every JWT must carry (required with --auth-jwks)
   --auth-jwt-audience AUD        the aud every JWT must carry (required with --auth-jwks)
+  --metrics-public               with authentication on, leave GET /metrics open to anyone (default
+                                 ${F["--metrics-public"]}: it needs a principal with the reader role)
   --cors-allow-origin ORIGIN     let browser pages from ORIGIN call the HTTP port (repeatable; *
                                  for any, without credentials); default none
   --insecure                     serve a non-loopback address without TLS and authentication
@@ -216,6 +219,7 @@ export async function runServe(args: string[]): Promise<number> {
       "auth-jwt-audience": { type: "string" },
       "cors-allow-origin": { type: "string", multiple: true },
       insecure: { type: "boolean" },
+      "metrics-public": { type: "boolean" },
       "sqlite-skip-quick-check": { type: "boolean" },
       "max-watchers": { type: "string" },
       "request-timeout-seconds": { type: "string" },
@@ -272,6 +276,7 @@ export async function runServe(args: string[]): Promise<number> {
       principalsFile: values["auth-principals"],
       jwt: jwtFlags(values["auth-jwks"], values["auth-jwt-issuer"], values["auth-jwt-audience"]),
     },
+    metricsPublic: values["metrics-public"] ?? D.metricsPublic,
     corsAllowOrigins: values["cors-allow-origin"] ?? [],
     insecure: values.insecure ?? D.insecure,
     config,

@@ -26,6 +26,8 @@ export interface ServeDefaults {
   readonly allowPurge: boolean;
   /** Whether a non-loopback address may be served without TLS and authentication (`--insecure`). */
   readonly insecure: boolean;
+  /** Whether `GET /metrics` stays open under authentication (`--metrics-public`); else it needs the reader role. */
+  readonly metricsPublic: boolean;
   readonly sqliteSkipQuickCheck: boolean;
   /** Watches open at once, over both ports. */
   readonly maxWatchers: number;
@@ -79,6 +81,7 @@ export const SERVE_DEFAULTS: ServeDefaults = Object.freeze({
   retention: Object.freeze({ maxAgeMs: DAY_MS, purgeFinalAfterMs: DAY_MS }),
   allowPurge: false,
   insecure: false,
+  metricsPublic: false,
   sqliteSkipQuickCheck: false,
   // About 20 KB each: 10,000 watchers are about 200 MB.
   maxWatchers: 10_000,

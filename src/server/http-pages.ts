@@ -3,10 +3,25 @@ import type * as http from "node:http";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/** A request a page refuses to answer: its HTTP status, extra headers and a one-line reason. */
+export interface PageRefusal {
+  readonly status: 401 | 403;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly message: string;
+}
+
+/** The Prometheus exposition of GET /metrics. */
+export interface MetricsPage {
+  readonly contentType: string;
+  scrape(): Promise<string>;
+  /** Checks each request first (under authentication); undefined = /metrics is open. */
+  readonly admit?: (request: http.IncomingMessage) => Promise<PageRefusal | undefined>;
+}
+
 /** What the HTTP port serves besides the RPCs. */
 export interface HttpPagesOptions {
   /** The Prometheus exposition (GET /metrics); undefined = no /metrics. */
-  readonly metrics?: { readonly contentType: string; scrape(): Promise<string> };
+  readonly metrics?: MetricsPage;
   /** The built dashboard (index.html and its assets); undefined = dashboardAssetsDir(). */
   readonly dashboardDir?: string;
 }
@@ -54,10 +69,34 @@ function loadAssets(dir: string): Map<string, { body: Buffer; type: string }> {
   return assets;
 }
 
+/** Answer GET (or HEAD) /metrics: the scrape, once the request is admitted. */
+async function answerMetrics(metrics: MetricsPage, request: http.IncomingMessage, response: http.ServerResponse) {
+  const head = request.method === "HEAD";
+  try {
+    const refusal = await metrics.admit?.(request);
+    if (refusal !== undefined) {
+      const body = `${refusal.message}\n`;
+      response.writeHead(refusal.status, {
+        ...refusal.headers,
+        "content-type": "text/plain; charset=utf-8",
+        "content-length": Buffer.byteLength(body),
+      });
+      response.end(head ? undefined : body);
+      return;
+    }
+    const text = await metrics.scrape();
+    response.writeHead(200, { "content-type": metrics.contentType, "content-length": Buffer.byteLength(text) });
+    response.end(head ? undefined : text);
+  } catch (error) {
+    response.writeHead(500, { "content-type": "text/plain" }).end(`scrape failed: ${error}\n`);
+  }
+}
+
 /**
- * The HTTP port's pages, a step before Connect: `GET /metrics` (Prometheus text format) and the
- * dashboard at `/` with its assets, read once at start from the build. Anything else (every RPC)
- * is left to the next step.
+ * The HTTP port's pages, a step before Connect: `GET /metrics` (Prometheus text format, behind
+ * its `admit` check) and the dashboard at `/` with its assets, read once at start from the build
+ * (open to all: they hold no data, the dashboard reads through the RPCs). Anything else (every
+ * RPC) is left to the next step.
  */
 export function createHttpPages(options: HttpPagesOptions = {}): HttpPages {
   const assets = loadAssets(options.dashboardDir ?? dashboardAssetsDir());
@@ -66,13 +105,7 @@ export function createHttpPages(options: HttpPagesOptions = {}): HttpPages {
     if (request.method !== "GET" && request.method !== "HEAD") return false;
     const path = (request.url ?? "/").split("?", 1)[0]!;
     if (path === "/metrics" && metrics !== undefined) {
-      metrics.scrape().then(
-        (text) =>
-          response
-            .writeHead(200, { "content-type": metrics.contentType, "content-length": Buffer.byteLength(text) })
-            .end(request.method === "HEAD" ? undefined : text),
-        (error: unknown) => response.writeHead(500, { "content-type": "text/plain" }).end(`scrape failed: ${error}\n`),
-      );
+      void answerMetrics(metrics, request, response);
       return true;
     }
     const asset = assets.get(path);

@@ -6,6 +6,7 @@ import { formatAddress, parseListenAddress } from "./address.js";
 import { type AuthFiles, authenticationEnabled, loadAuthSettings } from "./auth/auth-settings.js";
 import { type Authenticator, createAuthenticator } from "./auth/authenticator.js";
 import { guardHandlers } from "./auth/guarded-handlers.js";
+import { createMetricsGuard } from "./auth/metrics-guard.js";
 import type { CorsAllowOrigins } from "./cors-policy.js";
 import { SERVE_DEFAULTS } from "./defaults.js";
 import { createGrpcServer, type GrpcServerOptions } from "./grpc-server.js";
@@ -63,6 +64,8 @@ export interface ServeOptions {
   readonly tls?: TlsFiles;
   /** Authentication (principals file, JWTs) and role-based access; re-read by reload(). */
   readonly auth?: AuthFiles;
+  /** Under authentication, leave `GET /metrics` open (`--metrics-public`); else it needs the reader role. */
+  readonly metricsPublic?: boolean;
   /** Origins browsers may call the HTTP port from; none by default. */
   readonly corsAllowOrigins?: CorsAllowOrigins;
   /** Serve a non-loopback address without TLS and authentication all the same (`--insecure`). */
@@ -157,8 +160,13 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     watchCutOffGraceMs,
     credentials: grpcTls?.credentials,
   });
+  const metricsOpen = authenticator === undefined || (options.metricsPublic ?? SERVE_DEFAULTS.metricsPublic);
   const pages = createHttpPages({
-    metrics: { contentType: metrics.registry.contentType, scrape: metrics.scrape },
+    metrics: {
+      contentType: metrics.registry.contentType,
+      scrape: metrics.scrape,
+      admit: metricsOpen ? undefined : createMetricsGuard(() => authenticator!, logger),
+    },
     dashboardDir: options.dashboardDir,
   });
   const httpServer = createHttpServer(handlers, {

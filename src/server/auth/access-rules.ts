@@ -63,6 +63,19 @@ export function transitionDenial(request: TransitionRequest, caller: Caller, met
   return runnerIdsDenial(caller, method, [runnerId]);
 }
 
+/** The HTTP request that METRICS_RULE guards, as refusals and logs name it. */
+export const METRICS_METHOD = "GET /metrics";
+
+/**
+ * Whether the caller may scrape `GET /metrics`: it needs the reader role (or admin), as the RPCs
+ * that read do, and every namespace, since the metrics count the invocations of each by name.
+ */
+export function metricsDenial(caller: Caller): ConnectError | undefined {
+  const denial = roleDenial(caller, METRICS_METHOD, "reader");
+  if (denial !== undefined || caller.namespaces === undefined || caller.namespaces.includes("*")) return denial;
+  return permissionDenied(caller, METRICS_METHOD, "may not read the metrics (they count every namespace)");
+}
+
 const read: AccessRule<{ readonly namespace: string }> = (request, caller, method) =>
   namespaceDenial(caller, method, request.namespace) ?? roleDenial(caller, method, "reader");
 
