@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 import {
+  type BatchGetRequest,
   BatchGetResponseSchema,
   BatchTransitionResponseSchema,
   type BatchTransitionResult,
@@ -11,6 +12,9 @@ import {
   GetHistoryResponseSchema,
   GetResponseSchema,
   HeartbeatResponseSchema,
+  type ListAvailableForRunRequest,
+  type ListInvocationsRequest,
+  type ListRecoveryCandidatesRequest,
   ListRunnersResponseSchema,
   PurgeNamespaceResponseSchema,
   RunnerInfoSchema,
@@ -38,12 +42,14 @@ import {
   statusCountsToProto,
   timestampToProto,
 } from "./proto-conversions.js";
+import { createReadQueue, type LargeReads, queueLargeReads } from "./read-queue.js";
 import { rpcStatusFromConnectError } from "./rpc-status.js";
 import { type ServiceHandlers, STREAM_CUT_OFF } from "./service-handlers.js";
 import { transitionCommandFromRequest, transitionResponseFromChange } from "./transition-request.js";
 import {
   batchItems,
   claimCount,
+  DEFAULT_PAGE_SIZE,
   namespaceOf,
   nonNegativeDurationMs,
   optionalId,
@@ -94,6 +100,18 @@ function shuttingDown() {
 }
 
 /**
+ * The requests that read more records than a default page (100): they wait their turn, one at a
+ * time, so that many clients paging at once do not hold up small calls (read-queue.ts).
+ */
+const LARGE_READS: LargeReads<StatusServiceHandlers> = {
+  listAvailableForRun: (request: ListAvailableForRunRequest) => request.pageSize > DEFAULT_PAGE_SIZE,
+  listInvocations: (request: ListInvocationsRequest) => request.pageSize > DEFAULT_PAGE_SIZE,
+  listRecoveryCandidates: (request: ListRecoveryCandidatesRequest) =>
+    request.pageSize === 0 || request.pageSize > DEFAULT_PAGE_SIZE,
+  batchGet: (request: BatchGetRequest) => request.invocationIds.length > DEFAULT_PAGE_SIZE,
+};
+
+/**
  * Create the service implementation over a store. Handlers throw the core's and the store's own
  * errors (and ConnectErrors for invalid requests); each port converts them once at its boundary
  * (connectErrorFrom), so an error gets the same code over gRPC, Connect and gRPC-Web. The one
@@ -141,7 +159,7 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
     return response;
   };
 
-  return {
+  const handlers: StatusServiceHandlers = {
     ...createListHandlers(store),
 
     async transition(request, context) {
@@ -405,4 +423,5 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
       });
     },
   };
+  return queueLargeReads(handlers, LARGE_READS, createReadQueue());
 }
