@@ -99,6 +99,8 @@ function shuttingDown() {
   return statusError(Code.Unavailable, "UNAVAILABLE", "the server is shutting down; reconnect", {});
 }
 
+const NEVER_ABORTED = new AbortController().signal;
+
 /**
  * The requests that read more records than a default page (100): they wait their turn, one at a
  * time, so that many clients paging at once do not hold up small calls (read-queue.ts).
@@ -128,6 +130,10 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
   });
   const shutdownSignal = options.shutdownSignal ?? new AbortController().signal;
   const countsInvalidation = createCountsInvalidation();
+  const reads = createReadQueue();
+  // A watch's pages (its snapshot, its catch-up) queue with the other large reads; the watch
+  // checks its own signal between pages.
+  const readPage = <T>(read: () => Promise<T>) => reads.run(read, NEVER_ABORTED);
   let watchers = 0;
   /** Count one more watcher, or refuse it; the returned release may be called any number of times. */
   const watcherSlot = (): (() => void) => {
@@ -289,6 +295,7 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
         },
         progressIntervalMs: watchProgressIntervalMs,
         signal,
+        readPage,
       });
       try {
         for await (const event of events) {
@@ -423,5 +430,5 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
       });
     },
   };
-  return queueLargeReads(handlers, LARGE_READS, createReadQueue());
+  return queueLargeReads(handlers, LARGE_READS, reads);
 }

@@ -29,7 +29,14 @@ export interface WatchOptions {
   readonly progressIntervalMs: number;
   /** Ends the watch (the generator returns). */
   readonly signal: AbortSignal;
+  /**
+   * Runs each read of a page from the store (the snapshot's records, the changes it catches up
+   * on); the service queues them with its other large reads. Default: at once.
+   */
+  readonly readPage?: <T>(read: () => Promise<T>) => Promise<T>;
 }
+
+const AT_ONCE = <T>(read: () => Promise<T>): Promise<T> => read();
 
 /** A live watcher fell further behind than its buffer allows. */
 export class WatcherTooSlowError extends Error {
@@ -59,12 +66,15 @@ async function readSnapshot(
   store: StatusStore,
   filter: InvocationFilter,
   signal: AbortSignal,
+  readPage: <T>(read: () => Promise<T>) => Promise<T>,
 ): Promise<{ records: StoredRecord[]; revision: number }> {
   const found = new Map<string, StoredRecord>();
   let first: number | undefined;
   let last = 0;
   for (let after: number | undefined; !signal.aborted; ) {
-    const page = await store.listInvocations({ ...filter, order: "revision", after, limit: SNAPSHOT_PAGE });
+    const page = await readPage(() =>
+      store.listInvocations({ ...filter, order: "revision", after, limit: SNAPSHOT_PAGE }),
+    );
     first ??= page.revision;
     last = page.revision;
     for (const record of page.records) {
@@ -76,7 +86,7 @@ async function readSnapshot(
     await nextTurn();
   }
   for (let from = (first ?? last) + 1; from <= last && !signal.aborted; ) {
-    const changes = await store.readChanges(from, CATCH_UP_PAGE);
+    const changes = await readPage(() => store.readChanges(from, CATCH_UP_PAGE));
     for (const { record } of changes) {
       if (record.revision > last) break;
       if (record.namespace !== filter.namespace) continue;
@@ -107,6 +117,7 @@ async function readSnapshot(
  */
 export async function* watchChanges(store: StatusStore, options: WatchOptions): AsyncGenerator<WatchEvent> {
   const { matches, bufferLimit, signal } = options;
+  const readPage = options.readPage ?? AT_ONCE;
   const queue: StoredChange[] = [];
   let overflowed = false;
   let lastPublished = 0;
@@ -144,7 +155,7 @@ export async function* watchChanges(store: StatusStore, options: WatchOptions): 
     // The revision of the last progress mark sent (-1: none yet).
     let marked = -1;
     if (options.includeInitial) {
-      const snapshot = await readSnapshot(store, options.snapshot, signal);
+      const snapshot = await readSnapshot(store, options.snapshot, signal, readPage);
       for (const record of snapshot.records) {
         if (signal.aborted) return;
         const change = { record, previousStatus: null, previousRunnerId: null, reason: "", principal: "" };
@@ -165,7 +176,7 @@ export async function* watchChanges(store: StatusStore, options: WatchOptions): 
     }
 
     while (catchingUp && !signal.aborted) {
-      const page = await store.readChanges(sent + 1, CATCH_UP_PAGE);
+      const page = await readPage(() => store.readChanges(sent + 1, CATCH_UP_PAGE));
       for (const change of page) {
         if (signal.aborted) return;
         sent = change.record.revision;
