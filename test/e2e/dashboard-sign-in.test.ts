@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createStatusClient, InvocationStatus as S, type StatusClient } from "../../src/client/index.js";
-import { chromiumAvailable, launchChromium, type TestBrowser } from "../helpers/chromium.js";
+import { chromiumAvailable, launchChromium, type TestBrowser, waitForCounts } from "../helpers/chromium.js";
 import { tokenSha256 } from "../helpers/secured-server.js";
 import { type ServerProcess, startServerProcess } from "../helpers/server-process.js";
 
@@ -25,20 +25,6 @@ const DASHBOARD_TOKEN = "dashboard-token-0123456789";
 let browser: TestBrowser;
 let server: ServerProcess;
 let producer: StatusClient;
-
-/** Wait until the overview shows these counts. */
-function waitForCounts(page: Page, expected: Record<string, number>, timeoutMs = 5_000) {
-  return page.waitForFunction(
-    (want) =>
-      Object.entries(want).every(
-        ([status, n]) =>
-          (document.querySelector(`[data-testid="count-${status}"]`)?.textContent ?? "").replace(/\D/g, "") ===
-          String(n),
-      ),
-    expected,
-    { timeout: timeoutMs, polling: 20 },
-  );
-}
 
 /** Register invocations as the producer, through the TypeScript client on the gRPC port. */
 async function register(...ids: string[]): Promise<void> {

@@ -6,7 +6,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { InvocationStatus as S, StatusService } from "../../gen/ts/pynenc/status/v1/status_pb.js";
-import { chromiumAvailable, launchChromium, type TestBrowser } from "../helpers/chromium.js";
+import { chromiumAvailable, launchChromium, type TestBrowser, waitForCounts } from "../helpers/chromium.js";
 import { freePort, REPO_ROOT, type ServerProcess, startServerProcess } from "../helpers/server-process.js";
 import { run, VENV_PYTHON } from "../helpers/toolchain.js";
 
@@ -55,20 +55,6 @@ async function shownCount(page: Page, status: string): Promise<number | undefine
   const text = await page.getByTestId(`count-${status}`).textContent();
   const digits = (text ?? "").replace(/\D/g, "");
   return digits === "" ? undefined : Number(digits);
-}
-
-/** Wait until the page shows these counts, at most `timeoutMs`. */
-async function waitForCounts(page: Page, expected: Record<string, number>, timeoutMs: number): Promise<void> {
-  await page.waitForFunction(
-    (want) =>
-      Object.entries(want).every(
-        ([status, n]) =>
-          (document.querySelector(`[data-testid="count-${status}"]`)?.textContent ?? "").replace(/\D/g, "") ===
-          String(n),
-      ),
-    expected,
-    { timeout: timeoutMs, polling: 20 },
-  );
 }
 
 /** The counts CountInvocations gives, by pynenc's status name, with `total`. */

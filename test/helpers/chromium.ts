@@ -71,3 +71,20 @@ export async function launchChromium(): Promise<TestBrowser> {
     },
   };
 }
+
+/** The page's document, as the function waitForCounts runs in the browser sees it. */
+declare const document: { querySelector(selector: string): { readonly textContent: string | null } | null };
+
+/** Wait until the dashboard shows these counts (its tiles, by pynenc's status name, and `total`). */
+export async function waitForCounts(page: Page, expected: Record<string, number>, timeoutMs = 5_000): Promise<void> {
+  await page.waitForFunction(
+    (want) =>
+      Object.entries(want).every(
+        ([status, n]) =>
+          (document.querySelector(`[data-testid="count-${status}"]`)?.textContent ?? "").replace(/\D/g, "") ===
+          String(n),
+      ),
+    expected,
+    { timeout: timeoutMs, polling: 20 },
+  );
+}
