@@ -9,6 +9,7 @@ import {
 } from "@bufbuild/protobuf";
 import { Code, createContextValues } from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
+import { encodingMadeAhead } from "../service/encoded-responses.js";
 import { connectErrorFrom, invalidArgument, statusError } from "../service/errors.js";
 import {
   ANONYMOUS_PRINCIPAL,
@@ -39,9 +40,12 @@ function decodeRequest(schema: DescMessage, bytes: Buffer): Message {
   }
 }
 
-/** A protobuf-es message as the Buffer grpc-js sends, without copying the encoded bytes. */
+/**
+ * A protobuf-es message as the Buffer grpc-js sends, without copying the encoded bytes: the
+ * encoding its handler made ahead, a slice per turn (sliced-reads.ts), or one made now.
+ */
 export function encodeMessage<D extends DescMessage>(schema: D, message: MessageShape<D>): Buffer {
-  const bytes = toBinary(schema, message);
+  const bytes = encodingMadeAhead(message) ?? toBinary(schema, message);
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
@@ -119,7 +123,14 @@ function serveUnary(
     return;
   }
   const credentials = new GrpcCallCredentials(call);
-  handler(request, { signal: NEVER_ABORTED, principal: ANONYMOUS_PRINCIPAL, protocol: "grpc", credentials }).then(
+  const context: RpcContext = {
+    signal: NEVER_ABORTED,
+    principal: ANONYMOUS_PRINCIPAL,
+    protocol: "grpc",
+    credentials,
+    sendsEncodingMadeAhead: true,
+  };
+  handler(request, context).then(
     (response) => callback(null, response),
     (error: unknown) => callback(toServiceError(error, logger)),
   );

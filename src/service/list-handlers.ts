@@ -1,4 +1,3 @@
-import { create } from "@bufbuild/protobuf";
 import {
   InvocationOrder,
   ListAvailableForRunResponseSchema,
@@ -17,8 +16,9 @@ import {
 } from "../store/index.js";
 import { invalidArgument } from "./errors.js";
 import { type PageBinding, pageTokenFromPosition, pageTokenToPosition } from "./page-token.js";
-import { recordToProto, timestampToProto } from "./proto-conversions.js";
+import { timestampToProto } from "./proto-conversions.js";
 import type { ServiceHandlers } from "./service-handlers.js";
+import { readInSlices, responseInSlices } from "./sliced-reads.js";
 import {
   namespaceOf,
   nonNegativeDurationMs,
@@ -66,23 +66,26 @@ export function createListHandlers(
 ): Pick<ServiceHandlers<typeof StatusService>, "listAvailableForRun" | "listInvocations" | "listRecoveryCandidates"> {
   const { config } = store;
   return {
-    async listAvailableForRun(request) {
+    async listAvailableForRun(request, context) {
       const namespace = namespaceOf(request.namespace);
       const limit = pageSize("page_size", request.pageSize);
       const taskId = optionalId("task_id", request.taskId);
       const binding: PageBinding = ["ListAvailableForRun", namespace, taskId];
       const secret = store.pageTokenSecret();
       const afterRevision = request.pageToken === "" ? 0 : pageTokenToPosition(secret, binding, request.pageToken);
-      const read = await store.listAvailableForRun({ namespace, afterRevision, limit: limit + 1, taskId });
+      const read = await readInSlices(limit + 1, (last, count) =>
+        store.listAvailableForRun({ namespace, afterRevision: last?.revision ?? afterRevision, limit: count, taskId }),
+      );
       const page = paged(read.records, limit, (last) => pageTokenFromPosition(secret, binding, last.revision));
-      return create(ListAvailableForRunResponseSchema, {
-        records: page.records.map(recordToProto),
-        nextPageToken: page.nextPageToken,
-        revision: BigInt(read.revision),
-      });
+      return responseInSlices(
+        ListAvailableForRunResponseSchema,
+        page.records,
+        { nextPageToken: page.nextPageToken, revision: BigInt(read.revision) },
+        context,
+      );
     },
 
-    async listInvocations(request) {
+    async listInvocations(request, context) {
       const namespace = namespaceOf(request.namespace);
       const statuses = [...new Set(request.statuses.map((s, i) => requireStatus(`statuses[${i}]`, s, config)))];
       const taskId = optionalId("task_id", request.taskId);
@@ -107,26 +110,30 @@ export function createListHandlers(
       ];
       const secret = store.pageTokenSecret();
       const after = request.pageToken === "" ? undefined : pageTokenToPosition(secret, binding, request.pageToken);
-      const read = await store.listInvocations({
+      const filter = {
         namespace,
         statuses: statuses.length > 0 ? new Set<InvocationStatus>(statuses) : undefined,
         taskId: taskId || undefined,
         runnerId,
         idPrefix: idPrefix || undefined,
         order,
-        after,
-        offset: request.offset,
-        limit: limit + 1,
-      });
+      };
+      // The offset skips records before the first slice; the others continue after the last one read.
+      const read = await readInSlices(limit + 1, (last, count) =>
+        last === undefined
+          ? store.listInvocations({ ...filter, after, offset: request.offset, limit: count })
+          : store.listInvocations({ ...filter, after: orderKey(last, order), limit: count }),
+      );
       const page = paged(read.records, limit, (last) => pageTokenFromPosition(secret, binding, orderKey(last, order)));
-      return create(ListInvocationsResponseSchema, {
-        records: page.records.map(recordToProto),
-        nextPageToken: page.nextPageToken,
-        revision: BigInt(read.revision),
-      });
+      return responseInSlices(
+        ListInvocationsResponseSchema,
+        page.records,
+        { nextPageToken: page.nextPageToken, revision: BigInt(read.revision) },
+        context,
+      );
     },
 
-    async listRecoveryCandidates(request) {
+    async listRecoveryCandidates(request, context) {
       const namespace = namespaceOf(request.namespace);
       const rule = RULES.get(request.rule);
       if (rule === undefined) {
@@ -139,11 +146,12 @@ export function createListHandlers(
       const thresholdMs = nonNegativeDurationMs("threshold", request.threshold);
       const limit = pageSize("page_size", request.pageSize, DEFAULT_RECOVERY_PAGE_SIZE, MAX_RECOVERY_PAGE_SIZE);
       const found = await store.listRecoveryCandidates({ namespace, rule, thresholdMs, limit });
-      return create(ListRecoveryCandidatesResponseSchema, {
-        records: found.records.map(recordToProto),
-        serverTime: timestampToProto(found.now),
-        revision: BigInt(found.revision),
-      });
+      return responseInSlices(
+        ListRecoveryCandidatesResponseSchema,
+        found.records,
+        { serverTime: timestampToProto(found.now), revision: BigInt(found.revision) },
+        context,
+      );
     },
   };
 }

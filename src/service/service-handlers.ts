@@ -32,6 +32,11 @@ export interface RpcContext {
   readonly protocol?: RpcProtocol;
   /** The caller's credentials as the port received them; the server's access control reads them. */
   readonly credentials?: CallCredentials;
+  /**
+   * The port sends a response's encoding made ahead by its handler when there is one
+   * (encoded-responses.ts), so large responses are worth encoding a slice at a time.
+   */
+  readonly sendsEncodingMadeAhead?: boolean;
   /** What the port passes on to handlers, such as STREAM_CUT_OFF. */
   readonly values?: ContextValues;
 }

@@ -45,6 +45,7 @@ import {
 import { createReadQueue, type LargeReads, queueLargeReads } from "./read-queue.js";
 import { rpcStatusFromConnectError } from "./rpc-status.js";
 import { type ServiceHandlers, STREAM_CUT_OFF } from "./service-handlers.js";
+import { getInSlices, responseInSlices } from "./sliced-reads.js";
 import { transitionCommandFromRequest, transitionResponseFromChange } from "./transition-request.js";
 import {
   batchItems,
@@ -218,13 +219,13 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
       return create(GetResponseSchema, { record: recordToProto(record) });
     },
 
-    async batchGet(request) {
+    async batchGet(request, context) {
       const namespace = namespaceOf(request.namespace);
       const ids = batchItems("invocation_ids", request.invocationIds).map((id, i) =>
         requireId(`invocation_ids[${i}]`, id),
       );
-      const { records, revision } = await store.batchGet(namespace, ids);
-      return create(BatchGetResponseSchema, { records: records.map(recordToProto), revision: BigInt(revision) });
+      const { records, revision } = await getInSlices(ids, (slice) => store.batchGet(namespace, slice));
+      return responseInSlices(BatchGetResponseSchema, records, { revision: BigInt(revision) }, context);
     },
 
     async getHistory(request) {

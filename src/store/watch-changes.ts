@@ -52,8 +52,13 @@ export class WatcherTooSlowError extends Error {
   }
 }
 
-const CATCH_UP_PAGE = 512;
-const SNAPSHOT_PAGE = 1_000;
+/**
+ * Records and changes a watch reads at a time, each page in a turn of its own: 200 take about 1 ms
+ * to read from SQLite, so a Get waiting for the page waits about that long (as with the pages of
+ * the listing RPCs, src/service/sliced-reads.ts).
+ */
+const CATCH_UP_PAGE = 200;
+const SNAPSHOT_PAGE = 200;
 
 /**
  * The records matching `filter` exactly as they are at the returned revision, in revision order,

@@ -193,7 +193,7 @@ export function createSqliteInvocationPages(
   function rows({ sql, params }: PageStatement): RecordRow[] {
     let statement = prepared.get(sql);
     if (statement === undefined) {
-      statement = db.prepare<[Record<string, string | number>], RecordRow>(sql);
+      statement = db.prepare<[Record<string, string | number>], RecordRow>(sql).raw(true);
       prepared.set(sql, statement);
     }
     return statement.all(params);

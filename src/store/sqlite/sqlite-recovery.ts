@@ -50,8 +50,10 @@ export function createSqliteRecovery(context: SqliteRecoveryContext): SqliteReco
     const records: StoredRecord[] = [];
     for (const row of sql.selectInStatus.iterate(namespace, pendingRecovery.from, rowLimit(limit))) {
       // Revision order is time order: the first one too young ends the walk.
-      if (row.timestamp_ms > cutoffMs || (!inclusive && row.timestamp_ms === cutoffMs)) break;
-      records.push(recordFromRow(row));
+      const record = recordFromRow(row);
+      const ms = record.timestamp.getTime();
+      if (ms > cutoffMs || (!inclusive && ms === cutoffMs)) break;
+      records.push(record);
     }
     return records;
   }

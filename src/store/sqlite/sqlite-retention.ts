@@ -1,8 +1,8 @@
 import type { StatusConfiguration } from "../../core/index.js";
 import { purgeable, retainedFromRevision } from "../retention-rules.js";
 import type { GroupWriter, Operation } from "../sqlite-group-commit.js";
-import type { CompactionResult, NamespacePurgeResult, RetentionPolicy } from "../store.js";
-import { type RecordRow, recordFromRow, statusFromColumn } from "./sqlite-rows.js";
+import type { CompactionResult, NamespacePurgeResult, RetentionPolicy, StoredRecord } from "../store.js";
+import { recordFromRow, statusFromColumn } from "./sqlite-rows.js";
 import type { SqliteStatements } from "./sqlite-statements.js";
 import type { StatusCounts } from "./status-counts.js";
 
@@ -83,17 +83,18 @@ export function createSqliteRetention(context: SqliteRetentionContext): SqliteRe
       for (const status of config.finalStatuses) {
         for (let more = true; more; ) {
           const deleted = await enqueue((writer) => {
-            const rows: RecordRow[] = [];
+            const records: StoredRecord[] = [];
             for (const row of sql.selectInStatus.iterate(namespace, status, SQLITE_DELETE_STEP)) {
+              const record = recordFromRow(row);
               // Revision order is time order: the first one too young ends the walk.
-              if (!purgeable(recordFromRow(row), policy, nowMs, config)) break;
-              rows.push(row);
+              if (!purgeable(record, policy, nowMs, config)) break;
+              records.push(record);
             }
-            for (const row of rows) sql.deleteRecord.run(namespace, row.invocation_id);
+            for (const record of records) sql.deleteRecord.run(namespace, record.invocationId);
             writer.afterCommit(() => {
-              for (const row of rows) counts.add(namespace, row.task_id, status, -1);
+              for (const record of records) counts.add(namespace, record.taskId, status, -1);
             });
-            return rows.length;
+            return records.length;
           });
           purged += deleted;
           more = deleted === SQLITE_DELETE_STEP;

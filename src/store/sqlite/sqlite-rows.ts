@@ -1,26 +1,31 @@
 import { type InvocationStatus, parseInvocationStatus } from "../../core/index.js";
 import type { StoredChange, StoredRecord } from "../store.js";
 
-/** A row of `records` as the store reads it. */
-export interface RecordRow {
-  namespace: string;
-  invocation_id: string;
-  status: string;
-  runner_id: string | null;
-  timestamp_ms: number;
-  revision: number;
-  task_id: string;
-  registered_revision: number;
-  registered_ms: number;
-}
+/**
+ * A row of `records` as the store reads it: an array in RECORD_COLUMNS' order (better-sqlite3's
+ * raw mode). Rows as objects, one property per column, took twice as long to read: 6.4 ms against
+ * 3.5 ms for a page of 1,000.
+ */
+export type RecordRow = [
+  namespace: string,
+  invocationId: string,
+  status: string,
+  runnerId: string | null,
+  timestampMs: number,
+  revision: number,
+  taskId: string,
+  registeredRevision: number,
+  registeredMs: number,
+];
 
-/** A row of `changes`: the record after the change, and what it was before. */
-export interface ChangeRow extends RecordRow {
-  previous_status: string | null;
-  previous_runner_id: string | null;
-  reason: string;
-  principal: string;
-}
+/** A row of `changes`, in CHANGE_COLUMNS' order: the record after the change, and what it was before. */
+export type ChangeRow = [
+  ...RecordRow,
+  previousStatus: string | null,
+  previousRunnerId: string | null,
+  reason: string,
+  principal: string,
+];
 
 /** The columns of a RecordRow, in `records` and `changes` alike. */
 export const RECORD_COLUMNS =
@@ -37,28 +42,29 @@ export function statusFromColumn(value: string): InvocationStatus {
 }
 
 /** The record a row holds. */
-export function recordFromRow(row: RecordRow): StoredRecord {
+export function recordFromRow(row: RecordRow | ChangeRow): StoredRecord {
   return {
-    namespace: row.namespace,
-    invocationId: row.invocation_id,
-    status: statusFromColumn(row.status),
-    runnerId: row.runner_id,
-    timestamp: new Date(row.timestamp_ms),
-    revision: row.revision,
-    taskId: row.task_id,
-    registeredRevision: row.registered_revision,
-    registeredAt: new Date(row.registered_ms),
+    namespace: row[0],
+    invocationId: row[1],
+    status: statusFromColumn(row[2]),
+    runnerId: row[3],
+    timestamp: new Date(row[4]),
+    revision: row[5],
+    taskId: row[6],
+    registeredRevision: row[7],
+    registeredAt: new Date(row[8]),
   };
 }
 
 /** The change a row holds. */
 export function changeFromRow(row: ChangeRow): StoredChange {
+  const previousStatus = row[9];
   return {
     record: recordFromRow(row),
-    previousStatus: row.previous_status === null ? null : statusFromColumn(row.previous_status),
-    previousRunnerId: row.previous_runner_id,
-    reason: row.reason,
-    principal: row.principal,
+    previousStatus: previousStatus === null ? null : statusFromColumn(previousStatus),
+    previousRunnerId: row[10],
+    reason: row[11],
+    principal: row[12],
   };
 }
 

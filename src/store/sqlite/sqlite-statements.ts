@@ -112,8 +112,11 @@ export function prepareSqliteStatements(db: Database.Database) {
   const s = SQLITE_STATEMENTS;
   const prepare = <P extends unknown[] = unknown[], R = unknown>(sql: string): PreparedStatement<P, R> =>
     db.prepare<P, R>(sql);
+  /** A statement whose rows are arrays, in the order of its columns. */
+  const prepareRows = <P extends unknown[], R extends unknown[]>(sql: string): PreparedStatement<P, R> =>
+    db.prepare<P, R>(sql).raw(true);
   return {
-    selectRecord: prepare<[string, string], RecordRow>(s.selectRecord),
+    selectRecord: prepareRows<[string, string], RecordRow>(s.selectRecord),
     upsertRecord: prepare<[string, string, string, string | null, number, number, string, number, number, number]>(
       s.upsertRecord,
     ),
@@ -135,17 +138,17 @@ export function prepareSqliteStatements(db: Database.Database) {
         string,
       ]
     >(s.insertChange),
-    selectChanges: prepare<[number, number], ChangeRow>(s.selectChanges),
-    selectChange: prepare<[number], ChangeRow>(s.selectChange),
-    selectHistory: prepare<[{ namespace: string; id: string }], ChangeRow>(s.selectHistory),
+    selectChanges: prepareRows<[number, number], ChangeRow>(s.selectChanges),
+    selectChange: prepareRows<[number], ChangeRow>(s.selectChange),
+    selectHistory: prepareRows<[{ namespace: string; id: string }], ChangeRow>(s.selectHistory),
     selectRequest: prepare<[string, string], { fingerprint: string; revision: number }>(s.selectRequest),
     insertRequest: prepare<[string, string, string, number]>(s.insertRequest),
-    selectAvailable: prepare<[string, number, number], RecordRow>(s.selectAvailable),
-    selectAvailableForTask: prepare<[string, string, number, number], RecordRow>(s.selectAvailableForTask),
+    selectAvailable: prepareRows<[string, number, number], RecordRow>(s.selectAvailable),
+    selectAvailableForTask: prepareRows<[string, string, number, number], RecordRow>(s.selectAvailableForTask),
     countIdRange: prepare<[string, string, string, number], { n: number }>(s.countIdRange),
-    selectInStatus: prepare<[string, string, number], RecordRow>(s.selectInStatus),
-    selectOwnerSilent: prepare<[string, string, number, number], RecordRow>(s.selectOwnerSilent),
-    selectOwnerAbandoned: prepare<[string, string, number, number], RecordRow>(s.selectOwnerAbandoned),
+    selectInStatus: prepareRows<[string, string, number], RecordRow>(s.selectInStatus),
+    selectOwnerSilent: prepareRows<[string, string, number, number], RecordRow>(s.selectOwnerSilent),
+    selectOwnerAbandoned: prepareRows<[string, string, number, number], RecordRow>(s.selectOwnerAbandoned),
     selectHeartbeat: prepare<[string, string], { last_heartbeat_ms: number }>(s.selectHeartbeat),
     upsertRunner: prepare<[Named]>(s.upsertRunner),
     selectRunners: prepare<[string], RunnerRow>(s.selectRunners),
