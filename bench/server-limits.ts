@@ -161,7 +161,7 @@ export async function benchEventLoop(store: "memory" | "sqlite", sqlitePath: str
   ]);
   const pid = server.child.pid!;
   const target = server.grpcAddress;
-  const known = store === "sqlite" ? "fill-150000" : await fillThroughServer(server);
+  const known = store === "sqlite" ? `fill-${Math.floor(INVOCATIONS / 2)}` : await fillThroughServer(server);
   const gets = () => runLoadgen(pid, { target, method: "get", inFlight: 1, seconds, prefix: known });
   const lists = () => runLoadgen(pid, { target, method: "list", inFlight: LISTS, seconds, prefix: "list" });
   const row = (
