@@ -1,5 +1,6 @@
 import type { ServerHttp2Stream } from "node:http2";
 import * as grpc from "@grpc/grpc-js";
+import { createObjectSlot } from "../service/object-slot.js";
 
 /** The HTTP/2 streams under the calls of a grpc-js server, so one call's stream can be reset. */
 export interface GrpcCallStreams {
@@ -28,8 +29,8 @@ function isHttp2Stream(value: unknown): value is ServerHttp2Stream {
  * it makes reset() return false (test/abuse fails then) rather than break the calls.
  */
 export function createGrpcCallStreams(): GrpcCallStreams {
-  // Keyed by the request metadata, the one object grpc-js passes on unchanged to the handler's call.
-  const streams = new WeakMap<grpc.Metadata, ServerHttp2Stream>();
+  // Kept on the request metadata, the one object grpc-js passes on unchanged to the handler's call.
+  const streams = createObjectSlot<grpc.Metadata, ServerHttp2Stream>("the call's HTTP/2 stream");
   return {
     interceptor: (_method, call) => {
       const stream: unknown = (call as unknown as { stream?: unknown }).stream;

@@ -11,6 +11,7 @@ import { Code, createContextValues } from "@connectrpc/connect";
 import type * as grpc from "@grpc/grpc-js";
 import { encodingMadeAhead } from "../service/encoded-responses.js";
 import { connectErrorFrom, invalidArgument, statusError } from "../service/errors.js";
+import { createObjectSlot } from "../service/object-slot.js";
 import {
   ANONYMOUS_PRINCIPAL,
   type BoundMethod,
@@ -80,7 +81,7 @@ export function grpcServiceFromHandlers<S extends DescService>(
     const output = method.output;
     const encode = (message: Message): Buffer => encodeMessage(output, message);
     // Streams send the same message object to many watchers: encode it once for all of them.
-    const encoded = new WeakMap<Message, Buffer>();
+    const encoded = createObjectSlot<Message, Buffer>(`${method.name} encoded`);
     const encodeShared = (message: Message): Buffer => {
       let bytes = encoded.get(message);
       if (bytes === undefined) {

@@ -1,4 +1,5 @@
 import type { Message } from "@bufbuild/protobuf";
+import { createObjectSlot } from "./object-slot.js";
 
 /**
  * Responses a handler encoded ahead of the send, a slice at a time (sliced-reads.ts), for a port
@@ -8,7 +9,7 @@ import type { Message } from "@bufbuild/protobuf";
  * kept as objects until the response was sent were copied by every young-generation GC meanwhile
  * (2.3 MB promoted per scavenge, 7 ms pauses, with 20 clients listing; 0.5 MB and 2.7 ms without).
  */
-const encodings = new WeakMap<Message, Uint8Array>();
+const encodings = createObjectSlot<Message, Uint8Array>("its encoding made ahead");
 
 /** Send `bytes` in place of `message` (which must not change afterwards). */
 export function rememberEncoding(message: Message, bytes: Uint8Array): void {

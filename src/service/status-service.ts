@@ -34,6 +34,7 @@ import {
 } from "../store/index.js";
 import { connectErrorFrom, invalidArgument, statusError } from "./errors.js";
 import { createListHandlers } from "./list-handlers.js";
+import { createObjectSlot } from "./object-slot.js";
 import {
   changeToProto,
   definitionToProto,
@@ -156,7 +157,7 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
   };
   // A store publishes one object per change to every watcher; converting it once lets every
   // watcher share the message (and the transport its encoding) instead of redoing it per watcher.
-  const liveResponses = new WeakMap<StoredChange, WatchStatusResponse>();
+  const liveResponses = createObjectSlot<StoredChange, WatchStatusResponse>("its WatchStatus response");
   const liveChange = (change: StoredChange): WatchStatusResponse => {
     let response = liveResponses.get(change);
     if (response === undefined) {
