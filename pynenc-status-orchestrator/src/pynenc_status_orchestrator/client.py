@@ -4,7 +4,9 @@
   must not cross a fork. Channels are kept per ``os.getpid()`` and a child makes its own on first
   use (the parent's are dropped in the child, never closed there). gRPC's fork support is turned
   on (``GRPC_ENABLE_FORK_SUPPORT``, set in this package's ``__init__`` before grpc is imported),
-  which lets gRPC's threads survive a fork of a process that has used them.
+  which lets gRPC's threads survive a fork of a process that has used them. It needs no call in
+  flight at the fork (a child forked during another thread's call hangs in gRPC's fork handler):
+  a fork waits for the calls in flight to end, and new calls wait for the fork (``_ForkGate``).
 - **Deadlines.** Every call has one: ``pynenc_status_timeout_sec``.
 - **Retries.** UNAVAILABLE (no server answered, or it was shutting down) is retried with
   exponential backoff on the next address of the list (round robin over replicas), with the SAME
@@ -102,6 +104,48 @@ class _Connection:
             channel.close()
 
 
+class _ForkGate:
+    """Keeps ``fork()`` and this process's gRPC calls apart.
+
+    gRPC's fork support cancels, in the child, the calls the parent had in flight at the fork, and
+    that child then hangs for good (grpc 1.85: in ``_postfork_child``); gRPC asks that no other
+    thread be calling into it when a process forks. Before a fork, the forking thread waits here
+    for the calls in flight to end (each has a deadline) while new ones wait for the fork to end.
+    """
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition(threading.Lock())
+        self._calls = 0
+        self._forks = 0  # forks under way (two threads may fork at once)
+        self._longest_wait = 0.0
+
+    def enter(self, timeout_sec: float) -> None:
+        with self._condition:
+            while self._forks:
+                self._condition.wait()
+            self._calls += 1
+            self._longest_wait = max(self._longest_wait, timeout_sec)
+
+    def leave(self) -> None:
+        with self._condition:
+            self._calls -= 1
+            if self._calls == 0:
+                self._condition.notify_all()
+
+    def before_fork(self) -> None:
+        with self._condition:
+            self._forks += 1
+            # Bounded: a call ends by its deadline; a wedged one must not stop the fork forever.
+            self._condition.wait_for(lambda: self._calls == 0, timeout=self._longest_wait + 1.0)
+
+    def after_fork_in_parent(self) -> None:
+        with self._condition:
+            self._forks -= 1
+            if self._forks == 0:
+                self._condition.notify_all()
+
+
+_gate = _ForkGate()
 _lock = threading.Lock()
 _connections: dict[tuple[int, ClientSettings], _Connection] = {}
 #: Settings whose server's state machine was checked in this process or a parent it forked from
@@ -110,14 +154,26 @@ _connections: dict[tuple[int, ClientSettings], _Connection] = {}
 _checked: set[ClientSettings] = set()
 
 
+def _before_fork() -> None:
+    _gate.before_fork()
+
+
+def _after_fork_in_parent() -> None:
+    _gate.after_fork_in_parent()
+
+
 def _forget_parent_connections() -> None:
-    # In a forked child: the parent's channels are unusable here; drop them without closing.
-    global _lock
+    # In a forked child: the parent's channels are unusable here; drop them without closing. The
+    # threads that held the locks or waited at the gate do not exist here.
+    global _lock, _gate
     _lock = threading.Lock()
+    _gate = _ForkGate()
     _connections.clear()
 
 
-os.register_at_fork(after_in_child=_forget_parent_connections)
+os.register_at_fork(
+    before=_before_fork, after_in_parent=_after_fork_in_parent, after_in_child=_forget_parent_connections
+)
 
 
 def close_all() -> None:
@@ -140,7 +196,12 @@ class StatusClient:
             with _lock:
                 connection = _connections.get(key)
                 if connection is None:
-                    connection = _Connection(self.settings)
+                    gate = _gate
+                    gate.enter(self.settings.timeout_sec)
+                    try:
+                        connection = _Connection(self.settings)
+                    finally:
+                        gate.leave()
                     _connections[key] = connection
         if self.settings not in _checked:
             self._check_state_machine(connection)
@@ -163,19 +224,23 @@ class StatusClient:
         for attempt in range(MAX_ATTEMPTS):
             index = connection.next_index()
             rpc: Callable[..., Any] = getattr(connection.stubs[index], method)
+            gate = _gate  # the one entered is the one left, even if this process forks meanwhile
+            gate.enter(self.settings.timeout_sec)
             try:
                 return rpc(request, timeout=self.settings.timeout_sec)
             except grpc.RpcError as error:
                 last = error
                 error_info = service_error_from_rpc(error)
-                retryable = error_info.code in _RETRY_CODES or (
-                    write and error_info.code == grpc.StatusCode.UNKNOWN and error_info.reason == "OUTCOME_UNKNOWN"
-                )
-                if not retryable:
-                    raise to_pynenc_exception(error_info, invocation_id) from None
-                if attempt + 1 < MAX_ATTEMPTS:
-                    time.sleep(delay * (0.5 + random.random() / 2))
-                    delay = min(delay * 2, BACKOFF_MAX_SEC)
+            finally:
+                gate.leave()
+            retryable = error_info.code in _RETRY_CODES or (
+                write and error_info.code == grpc.StatusCode.UNKNOWN and error_info.reason == "OUTCOME_UNKNOWN"
+            )
+            if not retryable:
+                raise to_pynenc_exception(error_info, invocation_id) from None
+            if attempt + 1 < MAX_ATTEMPTS:
+                time.sleep(delay * (0.5 + random.random() / 2))
+                delay = min(delay * 2, BACKOFF_MAX_SEC)
         assert last is not None
         error_info = service_error_from_rpc(last)
         raise PynencStatusError(

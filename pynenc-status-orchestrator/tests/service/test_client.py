@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 
 import pytest
@@ -175,3 +177,52 @@ def test_a_forked_child_uses_its_own_channel(status_address: str, namespace: str
         assert os.waitstatus_to_exitcode(status) == 0
     # The parent's channel still works, and sees the children's writes.
     assert app.orchestrator.count_invocations(statuses=[InvocationStatus.PENDING]) == 4
+
+
+def _wait_or_kill(pid: int, timeout: float) -> int | None:
+    """The child's exit code, or None when it had not exited within ``timeout`` (then it is killed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        time.sleep(0.01)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return None
+
+
+def test_a_fork_while_another_thread_is_calling_leaves_the_child_working(status_address: str, namespace: str) -> None:
+    # pynenc's ProcessRunner forks from its runner thread while other threads poll the service;
+    # a child forked in the middle of another thread's call used to hang in gRPC's fork handler.
+    app = _app(status_address, namespace)
+    ids = _register(app, 30)
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            app.orchestrator.filter_final(ids)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    outcomes = []
+    try:
+        for index, invocation_id in enumerate(ids):
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - the child
+                code = 1
+                try:
+                    app.orchestrator._atomic_status_transition(
+                        invocation_id, InvocationStatus.PENDING, f"child-{index}"
+                    )
+                    code = 0
+                finally:
+                    os._exit(code)
+            outcomes.append(_wait_or_kill(pid, 10.0))
+            if outcomes[-1] is None:
+                break  # one hung child is enough to know
+    finally:
+        stop.set()
+        poller.join(10)
+    assert outcomes == [0] * len(ids)
+    assert app.orchestrator.count_invocations(statuses=[InvocationStatus.PENDING]) == len(ids)
