@@ -1,3 +1,4 @@
+import type { MessageInitShape, MessageShape } from "@bufbuild/protobuf";
 import {
   InvocationOrder,
   ListAvailableForRunResponseSchema,
@@ -9,6 +10,7 @@ import {
 import type { InvocationStatus } from "../core/index.js";
 import {
   orderKey,
+  type RecordsAtRevision,
   type StatusStore,
   type StoredRecord,
   type InvocationOrder as StoreOrder,
@@ -17,7 +19,7 @@ import {
 import { invalidArgument } from "./errors.js";
 import { type PageBinding, pageTokenFromPosition, pageTokenToPosition } from "./page-token.js";
 import { timestampToProto } from "./proto-conversions.js";
-import type { ServiceHandlers } from "./service-handlers.js";
+import type { RpcContext, ServiceHandlers } from "./service-handlers.js";
 import { readInSlices, responseInSlices } from "./sliced-reads.js";
 import {
   namespaceOf,
@@ -47,17 +49,22 @@ const RULES = new Map<RecoveryRule, StoreRecoveryRule>([
 ]);
 
 /**
- * A page read with one more record than asked for: the page itself, and the token of the next
- * one (empty on the last page), which continues after the page's last sort key.
+ * The response of a page read with one more record than asked for: the page itself, the token of
+ * the next one (empty on the last page), which continues after the page's last sort key, and the
+ * revision it was read at.
  */
-function paged(
-  records: readonly StoredRecord[],
+function pageResponse<D extends typeof ListAvailableForRunResponseSchema | typeof ListInvocationsResponseSchema>(
+  schema: D,
+  read: RecordsAtRevision,
   limit: number,
   next: (last: StoredRecord) => string,
-): { records: StoredRecord[]; nextPageToken: string } {
-  const page = records.slice(0, limit);
+  context: RpcContext,
+): Promise<MessageShape<D>> {
+  const page = read.records.slice(0, limit);
   const last = page.at(-1);
-  return { records: page, nextPageToken: records.length > limit && last !== undefined ? next(last) : "" };
+  const nextPageToken = read.records.length > limit && last !== undefined ? next(last) : "";
+  const fields = { nextPageToken, revision: BigInt(read.revision) } as Omit<MessageInitShape<D>, "records">;
+  return responseInSlices(schema, page, fields, context);
 }
 
 /** The handlers that read pages of invocations: available for run, by filter, recovery candidates. */
@@ -76,13 +83,8 @@ export function createListHandlers(
       const read = await readInSlices(limit + 1, (last, count) =>
         store.listAvailableForRun({ namespace, afterRevision: last?.revision ?? afterRevision, limit: count, taskId }),
       );
-      const page = paged(read.records, limit, (last) => pageTokenFromPosition(secret, binding, last.revision));
-      return responseInSlices(
-        ListAvailableForRunResponseSchema,
-        page.records,
-        { nextPageToken: page.nextPageToken, revision: BigInt(read.revision) },
-        context,
-      );
+      const next = (last: StoredRecord) => pageTokenFromPosition(secret, binding, last.revision);
+      return pageResponse(ListAvailableForRunResponseSchema, read, limit, next, context);
     },
 
     async listInvocations(request, context) {
@@ -124,13 +126,8 @@ export function createListHandlers(
           ? store.listInvocations({ ...filter, after, offset: request.offset, limit: count })
           : store.listInvocations({ ...filter, after: orderKey(last, order), limit: count }),
       );
-      const page = paged(read.records, limit, (last) => pageTokenFromPosition(secret, binding, orderKey(last, order)));
-      return responseInSlices(
-        ListInvocationsResponseSchema,
-        page.records,
-        { nextPageToken: page.nextPageToken, revision: BigInt(read.revision) },
-        context,
-      );
+      const next = (last: StoredRecord) => pageTokenFromPosition(secret, binding, orderKey(last, order));
+      return pageResponse(ListInvocationsResponseSchema, read, limit, next, context);
     },
 
     async listRecoveryCandidates(request, context) {
