@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from harness.app_env import plugin_sqlite_env
 from pynenc.invocation import InvocationStatus
 from pynenc_status.v1 import status_pb2
 
@@ -36,15 +37,7 @@ def _wait(what: str, predicate: Callable[[], bool], timeout: float) -> None:
 @pytest.fixture
 def app_env(status_address: str, namespace: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     env = {
-        "PYNENC__APP_ID": namespace,
-        "PYNENC__ORCHESTRATOR_CLS": "PynencStatusSQLiteOrchestrator",
-        "PYNENC__BROKER_CLS": "SQLiteBroker",
-        "PYNENC__STATE_BACKEND_CLS": "SQLiteStateBackend",
-        "PYNENC__CLIENT_DATA_STORE_CLS": "SQLiteClientDataStore",
-        "PYNENC__TRIGGER_CLS": "SQLiteTrigger",
-        "PYNENC__RUNNER_CLS": "ThreadRunner",
-        "PYNENC__SQLITE_DB_PATH": str(tmp_path / "app.db"),
-        "PYNENC__PYNENC_STATUS_ADDRESS": status_address,
+        **plugin_sqlite_env(namespace, status_address, tmp_path / "app.db", "ThreadRunner"),
         "PYNENC__RUNNER_LOOP_SLEEP_TIME_SEC": "0.05",
         "PYNENC__INVOCATION_WAIT_RESULTS_SLEEP_TIME_SEC": "0.05",
         # A runner silent for 3 s is dead; the recovery core task may run every minute, and the

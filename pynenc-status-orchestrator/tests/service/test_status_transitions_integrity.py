@@ -19,6 +19,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from harness.app_env import plugin_sqlite_env
 from pynenc.exceptions import InvocationStatusTransitionError
 from pynenc.invocation.status import validate_transition
 from pynenc_status.v1 import status_pb2
@@ -32,16 +33,8 @@ HERE = Path(__file__).resolve().parent
 @pytest.fixture
 def integrity_app(status_address: str, namespace: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for key, value in {
-        "PYNENC__APP_ID": namespace,
-        "PYNENC__ORCHESTRATOR_CLS": "PynencStatusSQLiteOrchestrator",
-        "PYNENC__BROKER_CLS": "SQLiteBroker",
-        "PYNENC__STATE_BACKEND_CLS": "SQLiteStateBackend",
-        "PYNENC__CLIENT_DATA_STORE_CLS": "SQLiteClientDataStore",
-        "PYNENC__TRIGGER_CLS": "SQLiteTrigger",
-        "PYNENC__RUNNER_CLS": "PersistentProcessRunner",
+        **plugin_sqlite_env(namespace, status_address, tmp_path / "integrity.db", "PersistentProcessRunner"),
         "PYNENC__NUM_PROCESSES": "20",
-        "PYNENC__SQLITE_DB_PATH": str(tmp_path / "integrity.db"),
-        "PYNENC__PYNENC_STATUS_ADDRESS": status_address,
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.syspath_prepend(str(HERE))
