@@ -132,7 +132,7 @@ describe("sqlite query plans", () => {
       const { statements } = planInvocationPage(query, sizes);
       expect(statements.length).toBe(c.statements ?? 1);
       for (const statement of statements) {
-        const lines = plan(statement.sql, statement.params);
+        const lines = plan(statement.sql, statement.params as Record<string, unknown>);
         expect(tableScans(lines)).toEqual([]);
         expect(lines.some((line) => line.startsWith("SEARCH r ") && line.includes(c.index))).toBe(true);
         expect(lines.some((line) => line.includes("TEMP B-TREE"))).toBe(c.sorts ?? false);

@@ -148,6 +148,7 @@ export async function serve(options: ServeOptions): Promise<RunningServer> {
     runnerDeadAfterMs: recovery.runnerDeadAfterMs,
     allowPurge: options.allowPurge ?? SERVE_DEFAULTS.allowPurge,
     onInternalError: (error) => logger.error("internal error", { error }),
+    onLargePage: (thread) => metrics.largePages.inc({ thread }),
     maxWatchers: options.maxWatchers ?? SERVE_DEFAULTS.maxWatchers,
   });
   const watchCutOffGraceMs = options.watchCutOffGraceMs ?? SERVE_DEFAULTS.watchCutOffGraceMs;

@@ -19,6 +19,7 @@ export interface ServerMetrics {
   readonly recovered: Counter<"kind">;
   readonly compactedChanges: Counter;
   readonly purgedInvocations: Counter;
+  readonly largePages: Counter<"thread">;
   /** Reports the SQLite store's group commits (give it to openStore). */
   readonly storeObserver: StoreObserver;
   /** Read the invocations per status and the revisions from this store at every scrape. */
@@ -177,6 +178,14 @@ export function createServerMetrics(): ServerMetrics {
     purgedInvocations: new Counter({
       name: "pynenc_status_purged_invocations_total",
       help: "Final invocations retention forgot (--purge-final-after).",
+      registers,
+    }),
+    largePages: new Counter({
+      name: "pynenc_status_large_pages_total",
+      help:
+        "Pages of 200 records or more listed (ListInvocations, ListAvailableForRun), by the thread that read " +
+        "them: page_thread (a SQLite store's reading thread, for the gRPC port) or event_loop.",
+      labelNames: ["thread"],
       registers,
     }),
     storeObserver: {

@@ -9,6 +9,7 @@ import {
 } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import type { InvocationStatus } from "../core/index.js";
 import {
+  type InvocationPagePlan,
   orderKey,
   type RecordsAtRevision,
   type StatusStore,
@@ -17,10 +18,11 @@ import {
   type RecoveryRule as StoreRecoveryRule,
 } from "../store/index.js";
 import { invalidArgument } from "./errors.js";
+import type { PageThread } from "./page-thread.js";
 import { type PageBinding, pageTokenFromPosition, pageTokenToPosition } from "./page-token.js";
 import { timestampToProto } from "./proto-conversions.js";
 import type { RpcContext, ServiceHandlers } from "./service-handlers.js";
-import { readInSlices, responseInSlices } from "./sliced-reads.js";
+import { readInSlices, responseEncodedAs, responseInSlices, SLICE_RECORDS } from "./sliced-reads.js";
 import {
   namespaceOf,
   nonNegativeDurationMs,
@@ -43,6 +45,9 @@ const ORDERS = new Map<InvocationOrder, StoreOrder>([
   [InvocationOrder.OLDEST_REGISTRATION, "oldest-registration"],
 ]);
 
+/** The responses of the two paged lists. */
+type PageSchema = typeof ListAvailableForRunResponseSchema | typeof ListInvocationsResponseSchema;
+
 const RULES = new Map<RecoveryRule, StoreRecoveryRule>([
   [RecoveryRule.PENDING_TIMEOUT, "pending-timeout"],
   [RecoveryRule.DEAD_RUNNER, "dead-runner"],
@@ -53,7 +58,7 @@ const RULES = new Map<RecoveryRule, StoreRecoveryRule>([
  * the next one (empty on the last page), which continues after the page's last sort key, and the
  * revision it was read at.
  */
-function pageResponse<D extends typeof ListAvailableForRunResponseSchema | typeof ListInvocationsResponseSchema>(
+function pageResponse<D extends PageSchema>(
   schema: D,
   read: RecordsAtRevision,
   limit: number,
@@ -67,9 +72,46 @@ function pageResponse<D extends typeof ListAvailableForRunResponseSchema | typeo
   return responseInSlices(schema, page, fields, context);
 }
 
+/** Where large pages may be read, and who hears where each was. */
+export interface PageReading {
+  /** The page thread of a SQLite store. */
+  readonly pages?: PageThread;
+  /** Told, for each page of SLICE_RECORDS or more, which thread read it. */
+  readonly pageRead?: (thread: "page_thread" | "event_loop") => void;
+}
+
+/**
+ * A large page read on the page thread (page-thread.ts), for a port that sends encodings made
+ * ahead; undefined when it is read here instead: a small page, another store or port, or a page
+ * the thread could not read (read here, it gets this thread's errors and codes).
+ */
+async function pageReadElsewhere<D extends PageSchema>(
+  schema: D,
+  reading: PageReading,
+  plan: () => InvocationPagePlan,
+  limit: number,
+  next: (last: StoredRecord) => string,
+  context: RpcContext,
+): Promise<MessageShape<D> | undefined> {
+  if (limit < SLICE_RECORDS) return undefined;
+  const { pages, pageRead } = reading;
+  const read =
+    pages?.usable === true && context.sendsEncodingMadeAhead === true
+      ? await Promise.resolve()
+          .then(() => pages.read(plan(), limit))
+          .catch(() => undefined)
+      : undefined;
+  pageRead?.(read === undefined ? "event_loop" : "page_thread");
+  if (read === undefined) return undefined;
+  const nextPageToken = read.more && read.last !== undefined ? next(read.last) : "";
+  const fields = { nextPageToken, revision: BigInt(read.revision) } as Omit<MessageInitShape<D>, "records">;
+  return responseEncodedAs(schema, fields, [read.encoded]);
+}
+
 /** The handlers that read pages of invocations: available for run, by filter, recovery candidates. */
 export function createListHandlers(
   store: StatusStore,
+  reading: PageReading = {},
 ): Pick<ServiceHandlers<typeof StatusService>, "listAvailableForRun" | "listInvocations" | "listRecoveryCandidates"> {
   const { config } = store;
   return {
@@ -80,10 +122,13 @@ export function createListHandlers(
       const binding: PageBinding = ["ListAvailableForRun", namespace, taskId];
       const secret = store.pageTokenSecret();
       const afterRevision = request.pageToken === "" ? 0 : pageTokenToPosition(secret, binding, request.pageToken);
+      const next = (last: StoredRecord) => pageTokenFromPosition(secret, binding, last.revision);
+      const plan = () => store.sqlitePages!.listAvailableForRun({ namespace, afterRevision, limit: limit + 1, taskId });
+      const elsewhere = await pageReadElsewhere(ListAvailableForRunResponseSchema, reading, plan, limit, next, context);
+      if (elsewhere !== undefined) return elsewhere;
       const read = await readInSlices(limit + 1, (last, count) =>
         store.listAvailableForRun({ namespace, afterRevision: last?.revision ?? afterRevision, limit: count, taskId }),
       );
-      const next = (last: StoredRecord) => pageTokenFromPosition(secret, binding, last.revision);
       return pageResponse(ListAvailableForRunResponseSchema, read, limit, next, context);
     },
 
@@ -120,13 +165,17 @@ export function createListHandlers(
         idPrefix: idPrefix || undefined,
         order,
       };
+      const next = (last: StoredRecord) => pageTokenFromPosition(secret, binding, orderKey(last, order));
+      const plan = () =>
+        store.sqlitePages!.listInvocations({ ...filter, after, offset: request.offset, limit: limit + 1 });
+      const elsewhere = await pageReadElsewhere(ListInvocationsResponseSchema, reading, plan, limit, next, context);
+      if (elsewhere !== undefined) return elsewhere;
       // The offset skips records before the first slice; the others continue after the last one read.
       const read = await readInSlices(limit + 1, (last, count) =>
         last === undefined
           ? store.listInvocations({ ...filter, after, offset: request.offset, limit: count })
           : store.listInvocations({ ...filter, after: orderKey(last, order), limit: count }),
       );
-      const next = (last: StoredRecord) => pageTokenFromPosition(secret, binding, orderKey(last, order));
       return pageResponse(ListInvocationsResponseSchema, read, limit, next, context);
     },
 

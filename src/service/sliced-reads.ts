@@ -108,7 +108,19 @@ export async function responseInSlices<D extends WithRecords>(
       toBinary(schema, create(schema, { records: slice.map(recordToProto) } as unknown as MessageInitShape<D>)),
     );
   }
+  return responseEncodedAs(schema, fields, parts);
+}
+
+/**
+ * The response holding `fields`, standing in for an encoding whose records are `recordParts` (each
+ * a message with only records; see responseInSlices).
+ */
+export function responseEncodedAs<D extends WithRecords>(
+  schema: D,
+  fields: Omit<MessageInitShape<D>, "records">,
+  recordParts: readonly Uint8Array[],
+): MessageShape<D> {
   const shell = create(schema, fields as MessageInitShape<D>);
-  rememberEncoding(shell, Buffer.concat([...parts, toBinary(schema, shell)]));
+  rememberEncoding(shell, Buffer.concat([...recordParts, toBinary(schema, shell)]));
   return shell;
 }

@@ -35,6 +35,7 @@ import {
 import { connectErrorFrom, invalidArgument, statusError } from "./errors.js";
 import { createListHandlers } from "./list-handlers.js";
 import { createObjectSlot } from "./object-slot.js";
+import { createPageThread } from "./page-thread.js";
 import {
   changeToProto,
   definitionToProto,
@@ -78,8 +79,13 @@ export interface StatusServiceOptions {
   readonly runnerDeadAfterMs: number;
   /** Whether PurgeNamespace may delete anything (`serve --allow-purge`); else FAILED_PRECONDITION. */
   readonly allowPurge?: boolean;
-  /** Told of an unexpected error the client only sees as INTERNAL inside a batch's results. */
+  /**
+   * Told of an unexpected error the client only sees as INTERNAL inside a batch's results, or does
+   * not see at all (the page thread failed a read, which this thread then read itself).
+   */
   readonly onInternalError?: (error: unknown) => void;
+  /** Told, for each large page listed, which thread read it (a SQLite store's page thread, or the event loop). */
+  readonly onLargePage?: (thread: "page_thread" | "event_loop") => void;
 }
 
 /** The handlers of pynenc.status.v1.StatusService, one implementation behind every transport. */
@@ -167,8 +173,13 @@ export function createStatusService(options: StatusServiceOptions): StatusServic
     return response;
   };
 
+  // A SQLite store's large pages are read on a thread of their own, until the server shuts down.
+  const pageThread =
+    store.sqlitePages && createPageThread(store.sqlitePages.path, (error) => options.onInternalError?.(error));
+  shutdownSignal.addEventListener("abort", () => pageThread?.close(), { once: true });
+
   const handlers: StatusServiceHandlers = {
-    ...createListHandlers(store),
+    ...createListHandlers(store, { pages: pageThread, pageRead: options.onLargePage }),
 
     async transition(request, context) {
       const command = transitionCommandFromRequest(request, config, context.principal);

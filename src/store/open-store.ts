@@ -35,7 +35,7 @@ function sqlitePathProblem(path: string): string | undefined {
   if (folderStat === undefined) return `its directory ${folder} does not exist`;
   if (!folderStat.isDirectory()) return `${folder} is not a directory`;
   try {
-    // SQLite writes the file and, beside it, its -wal and -shm files.
+    // SQLite writes the file and, beside it, its -wal and -shm files, and the store its -lock file.
     accessSync(stat === undefined ? folder : path, constants.R_OK | constants.W_OK);
     accessSync(folder, constants.W_OK);
   } catch (error) {

@@ -5,27 +5,34 @@ import { createChangeFeed } from "./change-feed.js";
 import { claimCommand } from "./claim-command.js";
 import { RevisionCompactedError } from "./errors.js";
 import { migrateSqliteSchema } from "./sqlite/migrate-sqlite-schema.js";
-import { createSqliteInvocationPages } from "./sqlite/sqlite-invocation-page.js";
+import {
+  createSqliteInvocationPages,
+  type InvocationPagePlan,
+  pageRowsOf,
+  readPagePlan,
+} from "./sqlite/sqlite-invocation-page.js";
 import { createSqliteRecovery } from "./sqlite/sqlite-recovery.js";
 import { createSqliteRetention } from "./sqlite/sqlite-retention.js";
 import { changeFromRow, recordFromRow, rowLimit, statusFromColumn } from "./sqlite/sqlite-rows.js";
 import { pinSqliteSettings, type SqliteSettings } from "./sqlite/sqlite-settings.js";
-import { prepareSqliteStatements } from "./sqlite/sqlite-statements.js";
+import { prepareSqliteStatements, SQLITE_STATEMENTS } from "./sqlite/sqlite-statements.js";
 import { StatusCounts } from "./sqlite/status-counts.js";
 import { corruptFileError, storeErrorFromSqlite, withSqliteErrorsConverted } from "./sqlite-errors.js";
 import { watchFileIdentity } from "./sqlite-file-identity.js";
+import { lockSqliteFile, StoreLockedError } from "./sqlite-file-lock.js";
 import { createSqliteGroupCommit, type GroupWriter } from "./sqlite-group-commit.js";
 import type {
+  AvailablePageQuery,
   RunnerRecord,
   StatusStore,
   StoredChange,
-  StoredRecord,
   StoreOptions,
   TransitionCommand,
 } from "./store.js";
 import { type RequestLog, transitionOnce } from "./transition-once.js";
 
 export { StoreSchemaTooNewError } from "./sqlite/migrate-sqlite-schema.js";
+export { StoreLockedError } from "./sqlite-file-lock.js";
 
 /** Options of the SQLite store. */
 export interface SqliteStoreOptions extends StoreOptions {
@@ -46,11 +53,6 @@ export interface SqliteStoreOptions extends StoreOptions {
 /** How often the store looks at its path when nothing is written (writes look before each commit). */
 const FILE_CHECK_INTERVAL_MS = 1_000;
 
-/** The store's file is held by another server process. */
-export class StoreLockedError extends Error {
-  override name = "StoreLockedError";
-}
-
 /**
  * Create a store in a SQLite file (WAL; a resolved call survives kill -9, and with synchronous
  * FULL a power cut). Calls that arrive together run one after another in one SQLite transaction,
@@ -64,19 +66,22 @@ export class StoreLockedError extends Error {
 export function createSqliteStore(path: string, options: SqliteStoreOptions = {}): StatusStore {
   const clock = options.now ?? (() => new Date());
   const config = options.config ?? STATUS_CONFIG;
-  // Nobody else may use the file, so there is nothing worth waiting for when it is locked.
-  const db = new Database(path, { timeout: 200 });
+  // One server owns the file; it may read it on other connections of its own (read-only).
+  const owner = lockSqliteFile(path);
+  let db: Database.Database;
+  try {
+    db = new Database(path, { timeout: 200 });
+  } catch (error) {
+    owner.release();
+    throw error;
+  }
   let settings: SqliteSettings;
   try {
-    // Exclusive before WAL: the lock is held for the connection's life and the WAL index lives in
-    // this process's memory; BEGIN EXCLUSIVE takes the lock now rather than at the first write.
-    db.pragma("locking_mode = EXCLUSIVE");
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
     // A record is in nine indexes besides its table: a 64 MiB page cache (SQLite's default is
     // 2 MiB) keeps them in memory on a large store, which measured about a fifth less CPU per write.
     db.pragma("cache_size = -65536");
-    db.exec("BEGIN EXCLUSIVE; COMMIT");
     if (!options.skipQuickCheck) {
       const problems = db.pragma("quick_check", { simple: false }) as Array<{ quick_check: string }>;
       if (problems[0]?.quick_check !== "ok") {
@@ -87,7 +92,9 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     settings = pinSqliteSettings(db, path, config.profile);
   } catch (error) {
     db.close();
+    owner.release();
     if (error instanceof Database.SqliteError && error.code === "SQLITE_BUSY") {
+      // A server older than the lock file holds the database itself.
       throw new StoreLockedError(`${path} is in use by another pynenc-status server`);
     }
     throw storeErrorFromSqlite(error, path);
@@ -188,14 +195,16 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     return transitionOnce(command, (c) => apply(c, writer), requestLog(command.namespace));
   }
 
-  function availablePage(namespace: string, afterRevision: number, count: number, taskId: string): StoredRecord[] {
-    const limit = rowLimit(count);
-    const rows =
+  /** How a page of available invocations is read: one walk of an index of available records. */
+  function availablePlan({ namespace, afterRevision, limit, taskId }: AvailablePageQuery): InvocationPagePlan {
+    const count = rowLimit(limit);
+    const statement =
       taskId === ""
-        ? sql.selectAvailable.all(namespace, afterRevision, limit)
-        : sql.selectAvailableForTask.all(namespace, taskId, afterRevision, limit);
-    return rows.map(recordFromRow);
+        ? { sql: SQLITE_STATEMENTS.selectAvailable, params: [namespace, afterRevision, count] }
+        : { sql: SQLITE_STATEMENTS.selectAvailableForTask, params: [namespace, taskId, afterRevision, count] };
+    return { statements: [statement], merge: false, order: "revision", offset: 0, limit: count };
   }
+  const pageRows = pageRowsOf(db);
 
   const retention = createSqliteRetention({ sql, counts, config, enqueue, now });
   const recovery = createSqliteRecovery({ sql, counts, config, enqueue, now, apply, revision: groupCommit.revision });
@@ -235,8 +244,8 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     async listNamespaces() {
       return counts.namespaceNames();
     },
-    async listAvailableForRun({ namespace, afterRevision, limit, taskId }) {
-      return { records: availablePage(namespace, afterRevision, limit, taskId), revision: groupCommit.revision() };
+    async listAvailableForRun(query) {
+      return { records: readPagePlan(availablePlan(query), pageRows), revision: groupCommit.revision() };
     },
     async readChanges(fromRevision, limit) {
       const oldest = retention.oldestRevision();
@@ -248,7 +257,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     },
     claimAvailable({ namespace, runnerId, maxCount, taskId, principal }) {
       return enqueue((writer) =>
-        availablePage(namespace, 0, maxCount, taskId).map((record) =>
+        readPagePlan(availablePlan({ namespace, afterRevision: 0, limit: maxCount, taskId }), pageRows).map((record) =>
           apply({ ...claimCommand(record, runnerId, config), principal }, writer),
         ),
       );
@@ -313,8 +322,13 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       fileIdentity.stop();
       groupCommit.close();
       db.close();
+      owner.release();
     },
     failed: fileIdentity.gone,
+    sqlitePages:
+      path === ":memory:" || path === ""
+        ? undefined
+        : { path, listInvocations: pages.plan, listAvailableForRun: availablePlan },
   };
   return withSqliteErrorsConverted(store, path);
 }

@@ -1,4 +1,5 @@
 import type { InvocationStatus, StatusConfiguration } from "../core/index.js";
+import type { InvocationPagePlan } from "./sqlite/sqlite-invocation-page.js";
 
 /** The current status of one invocation, as a store holds it. */
 export interface StoredRecord {
@@ -311,4 +312,16 @@ export interface StatusStore {
    * and exits, for a supervisor to restart it. Backends that cannot fail so leave it out.
    */
   readonly failed?: Promise<Error>;
+  /**
+   * How another connection to the store's file can read large pages (SQLite only): the server
+   * reads them on a thread of its own with it, so the thread that answers calls is not held.
+   */
+  readonly sqlitePages?: SqlitePagePlans;
+}
+
+/** The file of a SQLite store, and the plans of its pages, for a read-only connection elsewhere. */
+export interface SqlitePagePlans {
+  readonly path: string;
+  listInvocations(query: InvocationQuery): InvocationPagePlan;
+  listAvailableForRun(query: AvailablePageQuery): InvocationPagePlan;
 }

@@ -11,10 +11,12 @@ import {
 } from "../../gen/ts/pynenc/status/v1/status_pb.js";
 import { SLICE_RECORDS } from "../../src/service/sliced-reads.js";
 import { startTestServer, type TestServer } from "../helpers/in-process-server.js";
+import { sampleSum, scrapeMetrics } from "../helpers/prometheus-text.js";
 
 /**
  * Pages of up to 1,000 records are read, converted and (for gRPC) encoded SLICE_RECORDS at a time,
- * one slice per turn of the event loop (src/service/sliced-reads.ts). Through every protocol and on
+ * one slice per turn of the event loop (src/service/sliced-reads.ts), or, for a SQLite store over
+ * gRPC, on its page thread (src/service/page-thread.ts). Through every protocol and on
  * the stores that read in slices, they must be what one read would give: every record once, in
  * order, continuing on the next page, with changes made while the page is read.
  */
@@ -63,6 +65,23 @@ describe.each(["memory", "sqlite"] as const)("pages of 1,000 on the %s store", (
       expect(ids(got.records)).toEqual(asked.filter((id) => id !== "unknown"));
       expect(got.revision).toBe(BigInt(server.server.store.currentRevision()));
     });
+  });
+
+  test("SQLite's large gRPC pages are read on its page thread; other ports and stores on the event loop", async () => {
+    const read = async () => {
+      const samples = await scrapeMetrics(server.server.httpAddress);
+      const count = (thread: string) => sampleSum(samples, "pynenc_status_large_pages_total", { thread });
+      return { pageThread: count("page_thread"), eventLoop: count("event_loop") };
+    };
+    const before = await read();
+    const overGrpc = await server.grpc.listInvocations({ pageSize: 1_000, order: O.REVISION_DESC });
+    const overConnect = await server.connect.listInvocations({ pageSize: 1_000, order: O.REVISION_DESC });
+    expect(ids(overGrpc.records)).toEqual(ids(overConnect.records));
+    await server.grpc.listInvocations({ pageSize: 100 }); // a small page is no large page
+    const after = await read();
+    const onThread = storeKind === "sqlite" ? 1 : 0;
+    expect(after.pageThread - before.pageThread).toBe(onThread);
+    expect(after.eventLoop - before.eventLoop).toBe(2 - onThread);
   });
 
   test("changes made while a page is read: each record once, in order, and none older than the page's revision", async () => {

@@ -5,20 +5,24 @@ import { RECORD_COLUMNS, type RecordRow, recordFromRow, rowLimit } from "./sqlit
 import type { SqliteStatements } from "./sqlite-statements.js";
 import type { StatusCounts } from "./status-counts.js";
 
-/** One statement of a page's plan, with its named parameters. */
+/** One statement of a page's plan, with its parameters (named, or in order). */
 export interface PageStatement {
   readonly sql: string;
-  readonly params: Readonly<Record<string, string | number>>;
+  readonly params: Readonly<Record<string, string | number>> | readonly (string | number)[];
 }
 
 /**
- * How one page of ListInvocations is read: one statement, or one per status whose results are
- * merged (each already in order, each at most offset + limit long).
+ * How one page is read: one statement, or one per status whose results are merged (each already
+ * in order, each at most offset + limit long). A plan is plain data, so a connection of another
+ * thread can read it too (sqlite-page-reader.ts).
  */
 export interface InvocationPagePlan {
   readonly statements: readonly PageStatement[];
-  /** Merge the statements' rows in the query's order, then apply the offset and limit. */
+  /** Merge the statements' rows in `order`, then apply `offset` and `limit`. */
   readonly merge: boolean;
+  readonly order: InvocationQuery["order"];
+  readonly offset: number;
+  readonly limit: number;
 }
 
 /** What a plan is chosen by: sizes the store keeps, or counts cheaply. */
@@ -149,6 +153,8 @@ export function planInvocationPage(query: InvocationQuery, sizes: PageSizes): In
   const one = (source: Source, status?: InvocationStatus | ReadonlySet<InvocationStatus>): InvocationPagePlan => ({
     statements: [pageStatement(query, source, status, window)],
     merge: false,
+    order: query.order,
+    ...window,
   });
   const { namespace, statuses, taskId, idPrefix } = query;
   if (query.invocationIds !== undefined) return one("ids", statuses);
@@ -170,11 +176,40 @@ export function planInvocationPage(query: InvocationQuery, sizes: PageSizes): In
   return {
     statements: [...statuses].map((status) => pageStatement(query, byStatus, status, enough)),
     merge: true,
+    order: query.order,
+    ...window,
   };
+}
+
+/** The statements' rows, each statement prepared once per connection. */
+export type PageRows = (statement: PageStatement) => RecordRow[];
+
+/** Read statements on `db` as raw rows, preparing each SQL text once. */
+export function pageRowsOf(db: Database.Database): PageRows {
+  const prepared = new Map<string, Database.Statement<unknown[], RecordRow>>();
+  return ({ sql, params }) => {
+    let statement = prepared.get(sql);
+    if (statement === undefined) {
+      statement = db.prepare<unknown[], RecordRow>(sql).raw(true);
+      prepared.set(sql, statement);
+    }
+    return Array.isArray(params) ? statement.all(...params) : statement.all(params);
+  };
+}
+
+/** The records a plan reads: its one statement's, or its statements' merged in order and windowed. */
+export function readPagePlan(plan: InvocationPagePlan, rows: PageRows): StoredRecord[] {
+  if (!plan.merge) return plan.statements.length === 0 ? [] : rows(plan.statements[0]!).map(recordFromRow);
+  const records = plan.statements.flatMap(rows).map(recordFromRow);
+  const sign = isDescending(plan.order) ? -1 : 1;
+  records.sort((a, b) => sign * (orderKey(a, plan.order) - orderKey(b, plan.order)));
+  return records.slice(plan.offset, plan.offset + plan.limit);
 }
 
 /** Reads pages of invocations in SQL, each through the index its plan names. */
 export interface SqliteInvocationPages {
+  /** How a page of the records matching a query is read; no statements when it is empty. */
+  plan(query: InvocationQuery): InvocationPagePlan;
   /** One page of the records matching a query, in its order. */
   read(query: InvocationQuery): StoredRecord[];
 }
@@ -185,29 +220,14 @@ export function createSqliteInvocationPages(
   sql: SqliteStatements,
   counts: StatusCounts,
 ): SqliteInvocationPages {
-  const prepared = new Map<string, Database.Statement<[Record<string, string | number>], RecordRow>>();
   const sizes: PageSizes = {
     total: (namespace, taskId, statuses) => counts.total(namespace, taskId, statuses),
     inIdRange: (namespace, low, high, cap) => sql.countIdRange.get(namespace, low, high, cap)!.n,
   };
-  function rows({ sql, params }: PageStatement): RecordRow[] {
-    let statement = prepared.get(sql);
-    if (statement === undefined) {
-      statement = db.prepare<[Record<string, string | number>], RecordRow>(sql).raw(true);
-      prepared.set(sql, statement);
-    }
-    return statement.all(params);
-  }
-  return {
-    read(query) {
-      if (query.limit <= 0 || query.statuses?.size === 0 || query.invocationIds?.size === 0) return [];
-      const plan = planInvocationPage(query, sizes);
-      if (!plan.merge) return rows(plan.statements[0]!).map(recordFromRow);
-      const records = plan.statements.flatMap(rows).map(recordFromRow);
-      const sign = isDescending(query.order) ? -1 : 1;
-      records.sort((a, b) => sign * (orderKey(a, query.order) - orderKey(b, query.order)));
-      const offset = rowLimit(query.offset ?? 0);
-      return records.slice(offset, offset + query.limit);
-    },
-  };
+  const rows = pageRowsOf(db);
+  const plan = (query: InvocationQuery): InvocationPagePlan =>
+    query.limit <= 0 || query.statuses?.size === 0 || query.invocationIds?.size === 0
+      ? { statements: [], merge: false, order: query.order, offset: 0, limit: 0 }
+      : planInvocationPage(query, sizes);
+  return { plan, read: (query) => readPagePlan(plan(query), rows) };
 }

@@ -143,8 +143,6 @@ export function prepareSqliteStatements(db: Database.Database) {
     selectHistory: prepareRows<[{ namespace: string; id: string }], ChangeRow>(s.selectHistory),
     selectRequest: prepare<[string, string], { fingerprint: string; revision: number }>(s.selectRequest),
     insertRequest: prepare<[string, string, string, number]>(s.insertRequest),
-    selectAvailable: prepareRows<[string, number, number], RecordRow>(s.selectAvailable),
-    selectAvailableForTask: prepareRows<[string, string, number, number], RecordRow>(s.selectAvailableForTask),
     countIdRange: prepare<[string, string, string, number], { n: number }>(s.countIdRange),
     selectInStatus: prepareRows<[string, string, number], RecordRow>(s.selectInStatus),
     selectOwnerSilent: prepareRows<[string, string, number, number], RecordRow>(s.selectOwnerSilent),
