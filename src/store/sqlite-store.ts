@@ -5,12 +5,7 @@ import { createChangeFeed } from "./change-feed.js";
 import { claimCommand } from "./claim-command.js";
 import { RevisionCompactedError } from "./errors.js";
 import { migrateSqliteSchema } from "./sqlite/migrate-sqlite-schema.js";
-import {
-  createSqliteInvocationPages,
-  type InvocationPagePlan,
-  pageRowsOf,
-  readPagePlan,
-} from "./sqlite/sqlite-invocation-page.js";
+import { createSqliteInvocationPages, type InvocationPagePlan } from "./sqlite/sqlite-invocation-page.js";
 import { createSqliteRecovery } from "./sqlite/sqlite-recovery.js";
 import { createSqliteRetention } from "./sqlite/sqlite-retention.js";
 import { changeFromRow, recordFromRow, rowLimit, statusFromColumn } from "./sqlite/sqlite-rows.js";
@@ -204,7 +199,6 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
         : { sql: SQLITE_STATEMENTS.selectAvailableForTask, params: [namespace, taskId, afterRevision, count] };
     return { statements: [statement], merge: false, order: "revision", offset: 0, limit: count };
   }
-  const pageRows = pageRowsOf(db);
 
   const retention = createSqliteRetention({ sql, counts, config, enqueue, now });
   const recovery = createSqliteRecovery({ sql, counts, config, enqueue, now, apply, revision: groupCommit.revision });
@@ -245,7 +239,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       return counts.namespaceNames();
     },
     async listAvailableForRun(query) {
-      return { records: readPagePlan(availablePlan(query), pageRows), revision: groupCommit.revision() };
+      return { records: pages.readPlan(availablePlan(query)), revision: groupCommit.revision() };
     },
     async readChanges(fromRevision, limit) {
       const oldest = retention.oldestRevision();
@@ -257,9 +251,9 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
     },
     claimAvailable({ namespace, runnerId, maxCount, taskId, principal }) {
       return enqueue((writer) =>
-        readPagePlan(availablePlan({ namespace, afterRevision: 0, limit: maxCount, taskId }), pageRows).map((record) =>
-          apply({ ...claimCommand(record, runnerId, config), principal }, writer),
-        ),
+        pages
+          .readPlan(availablePlan({ namespace, afterRevision: 0, limit: maxCount, taskId }))
+          .map((record) => apply({ ...claimCommand(record, runnerId, config), principal }, writer)),
       );
     },
     heartbeat({ namespace, runnerIds, canRunAtomicService, consumedQueues }) {

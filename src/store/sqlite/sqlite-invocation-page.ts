@@ -212,6 +212,8 @@ export interface SqliteInvocationPages {
   plan(query: InvocationQuery): InvocationPagePlan;
   /** One page of the records matching a query, in its order. */
   read(query: InvocationQuery): StoredRecord[];
+  /** The records a plan reads, on this connection. */
+  readPlan(plan: InvocationPagePlan): StoredRecord[];
 }
 
 /** Create the page reader of a store's database; statements are prepared once per shape. */
@@ -229,5 +231,6 @@ export function createSqliteInvocationPages(
     query.limit <= 0 || query.statuses?.size === 0 || query.invocationIds?.size === 0
       ? { statements: [], merge: false, order: query.order, offset: 0, limit: 0 }
       : planInvocationPage(query, sizes);
-  return { plan, read: (query) => readPagePlan(plan(query), rows) };
+  const readPlan = (plan: InvocationPagePlan) => readPagePlan(plan, rows);
+  return { plan, read: (query) => readPlan(plan(query)), readPlan };
 }
