@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, test } from "vitest";
 import { PYNENC_0_3_STATUS_CONFIG, InvocationStatus as S } from "../src/core/index.js";
 import {
@@ -133,6 +134,25 @@ describe("sqlite store on disk", () => {
     await first.close();
     const second = createSqliteStore(path);
     await second.close();
+  });
+
+  test("while it is open, another program may read the file and back it up, with every answered change", async () => {
+    const path = join(dir, "read-by-others.db");
+    const store = createSqliteStore(path);
+    await store.transition(command("a", S.REGISTERED, null, "t"));
+    await store.transition(command("a", S.PENDING, "r1"));
+    const reader = new Database(path, { readonly: true, fileMustExist: true });
+    expect(reader.prepare("SELECT status, runner_id FROM records WHERE invocation_id = 'a'").get()).toEqual({
+      status: "pending",
+      runner_id: "r1",
+    });
+    await reader.backup(join(dir, "backup.db"));
+    reader.close();
+    expect(() => createSqliteStore(path)).toThrow(StoreLockedError);
+    await store.close();
+    const copy = createSqliteStore(join(dir, "backup.db"));
+    expect(await copy.get(NS, "a")).toMatchObject({ status: S.PENDING, runnerId: "r1", revision: 2 });
+    await copy.close();
   });
 
   test.each(["normal", "full"] as const)(
