@@ -66,10 +66,19 @@ function pageResponse<D extends PageSchema>(
   context: RpcContext,
 ): Promise<MessageShape<D>> {
   const page = read.records.slice(0, limit);
-  const last = page.at(-1);
-  const nextPageToken = read.records.length > limit && last !== undefined ? next(last) : "";
-  const fields = { nextPageToken, revision: BigInt(read.revision) } as Omit<MessageInitShape<D>, "records">;
+  const fields = pageFields<D>(read.records.length > limit, page.at(-1), read.revision, next);
   return responseInSlices(schema, page, fields, context);
+}
+
+/** A page response's fields besides its records: the next page's token (empty on the last page), the revision. */
+function pageFields<D extends PageSchema>(
+  more: boolean,
+  last: StoredRecord | undefined,
+  revision: number,
+  next: (last: StoredRecord) => string,
+): Omit<MessageInitShape<D>, "records"> {
+  const nextPageToken = more && last !== undefined ? next(last) : "";
+  return { nextPageToken, revision: BigInt(revision) } as Omit<MessageInitShape<D>, "records">;
 }
 
 /** Where large pages may be read, and who hears where each was. */
@@ -103,9 +112,7 @@ async function pageReadElsewhere<D extends PageSchema>(
       : undefined;
   pageRead?.(read === undefined ? "event_loop" : "page_thread");
   if (read === undefined) return undefined;
-  const nextPageToken = read.more && read.last !== undefined ? next(read.last) : "";
-  const fields = { nextPageToken, revision: BigInt(read.revision) } as Omit<MessageInitShape<D>, "records">;
-  return responseEncodedAs(schema, fields, [read.encoded]);
+  return responseEncodedAs(schema, pageFields<D>(read.more, read.last, read.revision, next), [read.encoded]);
 }
 
 /** The handlers that read pages of invocations: available for run, by filter, recovery candidates. */

@@ -5,6 +5,11 @@ export class StoreLockedError extends Error {
   override name = "StoreLockedError";
 }
 
+/** Whether SQLite opens `path` as a private database with no file (in memory, or a temporary one). */
+export function isInMemory(path: string): boolean {
+  return path === ":memory:" || path === "";
+}
+
 /** The lock a server holds on a SQLite store's file while it has the store open. */
 export interface SqliteFileLock {
   release(): void;
@@ -18,7 +23,7 @@ export interface SqliteFileLock {
  * refused with StoreLockedError. An in-memory database needs no lock.
  */
 export function lockSqliteFile(path: string): SqliteFileLock {
-  if (path === ":memory:" || path === "") return { release() {} };
+  if (isInMemory(path)) return { release() {} };
   const lock = new Database(`${path}-lock`, { timeout: 0 });
   try {
     lock.pragma("locking_mode = EXCLUSIVE");

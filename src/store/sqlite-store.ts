@@ -14,7 +14,7 @@ import { prepareSqliteStatements, SQLITE_STATEMENTS } from "./sqlite/sqlite-stat
 import { StatusCounts } from "./sqlite/status-counts.js";
 import { corruptFileError, storeErrorFromSqlite, withSqliteErrorsConverted } from "./sqlite-errors.js";
 import { watchFileIdentity } from "./sqlite-file-identity.js";
-import { lockSqliteFile, StoreLockedError } from "./sqlite-file-lock.js";
+import { isInMemory, lockSqliteFile, StoreLockedError } from "./sqlite-file-lock.js";
 import { createSqliteGroupCommit, type GroupWriter } from "./sqlite-group-commit.js";
 import type {
   AvailablePageQuery,
@@ -104,7 +104,7 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
   const pages = createSqliteInvocationPages(db, sql, counts);
   const feed = createChangeFeed();
   const groupCommit = createSqliteGroupCommit(db, {
-    revision: Math.max(sql.maxRevision.get()?.revision ?? 0, sql.selectMeta.get("revision")?.value ?? 0),
+    revision: sql.lastRevision.get()!.revision,
     publish: feed.publish,
     onCommitted: options.observer?.groupCommitted?.bind(options.observer),
     // Nothing is acknowledged once the file is gone: the group fails instead of committing to it.
@@ -319,10 +319,9 @@ export function createSqliteStore(path: string, options: SqliteStoreOptions = {}
       owner.release();
     },
     failed: fileIdentity.gone,
-    sqlitePages:
-      path === ":memory:" || path === ""
-        ? undefined
-        : { path, listInvocations: pages.plan, listAvailableForRun: availablePlan },
+    sqlitePages: isInMemory(path)
+      ? undefined
+      : { path, listInvocations: pages.plan, listAvailableForRun: availablePlan },
   };
   return withSqliteErrorsConverted(store, path);
 }

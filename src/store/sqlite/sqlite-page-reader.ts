@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import type { RecordsAtRevision } from "../store.js";
 import { type InvocationPagePlan, pageRowsOf, readPagePlan } from "./sqlite-invocation-page.js";
+import { SQLITE_STATEMENTS } from "./sqlite-statements.js";
 
 /** A read-only connection to a store's file that reads page plans. */
 export interface SqlitePageReader {
@@ -10,13 +11,6 @@ export interface SqlitePageReader {
 }
 
 /**
- * The revision of the last committed change: the newest change kept, or, once compaction has
- * removed it, the revision the store wrote down (as the store itself reckons at open).
- */
-const REVISION = `SELECT max(coalesce((SELECT max(revision) FROM changes), 0),
-  coalesce((SELECT value FROM meta WHERE key = 'revision'), 0)) AS revision`;
-
-/**
  * Open a read-only connection to the SQLite store at `path`, for another thread of the server
  * that owns it. A read sees every committed change (every acknowledged one) up to its revision,
  * all from one snapshot of the file, however many statements the plan has.
@@ -24,7 +18,7 @@ const REVISION = `SELECT max(coalesce((SELECT max(revision) FROM changes), 0),
 export function openSqlitePageReader(path: string): SqlitePageReader {
   const db = new Database(path, { readonly: true, fileMustExist: true, timeout: 1_000 });
   const rows = pageRowsOf(db);
-  const revision = db.prepare<[], { revision: number }>(REVISION);
+  const revision = db.prepare<[], { revision: number }>(SQLITE_STATEMENTS.lastRevision);
   const read = db.transaction(
     (plan: InvocationPagePlan): RecordsAtRevision => ({
       revision: revision.get()!.revision,

@@ -78,7 +78,9 @@ export const SQLITE_STATEMENTS = {
     (SELECT runner_id FROM runners WHERE namespace = @namespace LIMIT @limit)`,
   selectMeta: `SELECT value FROM meta WHERE key = ?`,
   upsertMeta: `INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-  maxRevision: `SELECT max(revision) AS revision FROM changes`,
+  // The last committed revision: the newest change kept, or, once retention removed it, the one written down.
+  lastRevision: `SELECT coalesce(max(revision), 0) AS revision FROM
+    (SELECT max(revision) AS revision FROM changes UNION ALL SELECT value FROM meta WHERE key = 'revision')`,
   latestTime: `SELECT max(timestamp_ms) AS ms FROM changes`,
   countAtOpen: `SELECT namespace, task_id, status, count(*) AS n FROM records INDEXED BY records_task
     GROUP BY namespace, task_id, status`,
@@ -162,7 +164,7 @@ export function prepareSqliteStatements(db: Database.Database) {
     deleteNamespaceRunners: prepare<[Named]>(s.deleteNamespaceRunners),
     selectMeta: prepare<[string], { value: number }>(s.selectMeta),
     upsertMeta: prepare<[string, number]>(s.upsertMeta),
-    maxRevision: prepare<[], { revision: number | null }>(s.maxRevision),
+    lastRevision: prepare<[], { revision: number }>(s.lastRevision),
     latestTime: prepare<[], { ms: number | null }>(s.latestTime),
     countAtOpen: prepare<[], { namespace: string; task_id: string; status: string; n: number }>(s.countAtOpen),
   };
